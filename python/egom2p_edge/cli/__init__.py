@@ -1,0 +1,1 @@
+"""The ``egom2p`` command: a dispatcher whose subcommands are imported only when run."""

@@ -1,0 +1,1 @@
+"""Per-component recomputation for ``check_parity`` (tokenizers, backbone, video)."""
