@@ -1,0 +1,1 @@
+"""The PyTorch reference model: gaze/camera tokenizers, video tokenizer, backbone, generation."""
