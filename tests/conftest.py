@@ -16,7 +16,9 @@ def parity_dir() -> Path:
     """../shared/fixtures/parity (skips the test when absent)."""
     p = shared_path("fixtures", "parity")
     if p is None:
-        pytest.skip("../shared/fixtures/parity is absent (set EGOM2P_SHARED_DIR to run parity tests)")
+        pytest.skip(
+            "../shared/fixtures/parity is absent (set EGOM2P_SHARED_DIR to run parity tests)"
+        )
     return p
 
 
@@ -25,7 +27,9 @@ def real_dir() -> Path:
     """../shared/fixtures/real (skips the test when absent)."""
     p = shared_path("fixtures", "real")
     if p is None:
-        pytest.skip("../shared/fixtures/real is absent (set EGOM2P_SHARED_DIR to run real-data tests)")
+        pytest.skip(
+            "../shared/fixtures/real is absent (set EGOM2P_SHARED_DIR to run real-data tests)"
+        )
     return p
 
 
@@ -36,3 +40,40 @@ def metrics_fixture_dir() -> Path:
     if p is None:
         pytest.skip("../shared/fixtures/metrics is absent (set EGOM2P_SHARED_DIR)")
     return p
+
+
+def _has_cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _has_tensorrt() -> bool:
+    try:
+        import tensorrt  # noqa: F401
+
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip marked tests with a reason where their resource is absent."""
+    real_absent = shared_path("fixtures", "real") is None
+    cuda = trt = None
+    for item in items:
+        if real_absent and item.get_closest_marker("real_data"):
+            item.add_marker(
+                pytest.mark.skip(reason="../shared/fixtures/real is absent (set EGOM2P_SHARED_DIR)")
+            )
+        if item.get_closest_marker("gpu"):
+            cuda = _has_cuda() if cuda is None else cuda
+            if not cuda:
+                item.add_marker(pytest.mark.skip(reason="no CUDA GPU on this machine"))
+        if item.get_closest_marker("trt"):
+            trt = _has_tensorrt() if trt is None else trt
+            if not trt:
+                item.add_marker(pytest.mark.skip(reason="TensorRT is not installed here"))

@@ -23,10 +23,8 @@ namespace {
     case StatusCode::kNotFound:
       throw py::value_error(s.message());  // re-raised as FileNotFoundError in Python
     case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-      throw py::value_error(s.message());
-    default:
-      throw std::runtime_error(s.ToString());
+    case StatusCode::kFailedPrecondition: throw py::value_error(s.message());
+    default: throw std::runtime_error(s.ToString());
   }
 }
 

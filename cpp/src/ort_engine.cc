@@ -74,9 +74,9 @@ class OrtEngine final : public Engine {
                                                 const EngineOptions& options) {
     std::ifstream probe(path, std::ios::binary);
     if (!probe.good()) {
-      return Status(StatusCode::kNotFound,
-                    "ONNX file '" + path + "' does not exist or cannot be read; check the path "
-                    "(a bundle lists its files in bundle.json)");
+      return Status(StatusCode::kNotFound, "ONNX file '" + path +
+                                               "' does not exist or cannot be read; check the path "
+                                               "(a bundle lists its files in bundle.json)");
     }
     auto engine = std::unique_ptr<OrtEngine>(new OrtEngine());
     engine->path_ = path;
@@ -85,9 +85,12 @@ class OrtEngine final : public Engine {
       if (options.intra_op_threads > 0) so.SetIntraOpNumThreads(options.intra_op_threads);
       if (options.inter_op_threads > 0) so.SetInterOpNumThreads(options.inter_op_threads);
       GraphOptimizationLevel level = ORT_ENABLE_ALL;
-      if (options.graph_optimization == "disabled") level = ORT_DISABLE_ALL;
-      else if (options.graph_optimization == "basic") level = ORT_ENABLE_BASIC;
-      else if (options.graph_optimization == "extended") level = ORT_ENABLE_EXTENDED;
+      if (options.graph_optimization == "disabled")
+        level = ORT_DISABLE_ALL;
+      else if (options.graph_optimization == "basic")
+        level = ORT_ENABLE_BASIC;
+      else if (options.graph_optimization == "extended")
+        level = ORT_ENABLE_EXTENDED;
       else if (options.graph_optimization != "all")
         return Status(StatusCode::kInvalidArgument,
                       "graph_optimization '" + options.graph_optimization +
@@ -101,8 +104,7 @@ class OrtEngine final : public Engine {
       }
       for (size_t i = 0; i < engine->session_->GetOutputCount(); ++i) {
         std::string name = engine->session_->GetOutputNameAllocated(i, alloc).get();
-        engine->outputs_.push_back(
-            DescribeTypeInfo(name, engine->session_->GetOutputTypeInfo(i)));
+        engine->outputs_.push_back(DescribeTypeInfo(name, engine->session_->GetOutputTypeInfo(i)));
       }
     } catch (const Ort::Exception& e) {
       return Status(StatusCode::kFailedPrecondition,
@@ -120,9 +122,9 @@ class OrtEngine final : public Engine {
       auto it = std::find_if(inputs_.begin(), inputs_.end(),
                              [&](const TensorInfo& i) { return i.name == t.name; });
       if (it == inputs_.end()) {
-        return Status(StatusCode::kInvalidArgument,
-                      "'" + path_ + "' has no input named '" + t.name + "'; its inputs are " +
-                          InputNames());
+        return Status(
+            StatusCode::kInvalidArgument,
+            "'" + path_ + "' has no input named '" + t.name + "'; its inputs are " + InputNames());
       }
       size_t idx = static_cast<size_t>(it - inputs_.begin());
       if (ordered[idx] != nullptr) {
@@ -134,8 +136,8 @@ class OrtEngine final : public Engine {
     for (size_t i = 0; i < ordered.size(); ++i) {
       if (ordered[i] == nullptr) {
         return Status(StatusCode::kInvalidArgument, "input '" + inputs_[i].name + "' " +
-                                                        inputs_[i].ShapeString() + " of '" +
-                                                        path_ + "' was not given");
+                                                        inputs_[i].ShapeString() + " of '" + path_ +
+                                                        "' was not given");
       }
     }
     try {
@@ -144,9 +146,9 @@ class OrtEngine final : public Engine {
       std::vector<const char*> in_names, out_names;
       for (size_t i = 0; i < ordered.size(); ++i) {
         const Tensor& t = *ordered[i];
-        values.push_back(Ort::Value::CreateTensor(
-            mem, const_cast<uint8_t*>(t.data.data()), t.data.size(), t.shape.data(),
-            t.shape.size(), ToOrt(t.dtype)));
+        values.push_back(Ort::Value::CreateTensor(mem, const_cast<uint8_t*>(t.data.data()),
+                                                  t.data.size(), t.shape.data(), t.shape.size(),
+                                                  ToOrt(t.dtype)));
         in_names.push_back(inputs_[i].name.c_str());
       }
       for (const TensorInfo& o : outputs_) out_names.push_back(o.name.c_str());
@@ -186,18 +188,18 @@ class OrtEngine final : public Engine {
 
   Status CheckTensor(const TensorInfo& info, const Tensor& t) const {
     if (t.dtype != info.dtype) {
-      return Status(StatusCode::kInvalidArgument,
-                    "input '" + info.name + "' of '" + path_ + "' must be " +
-                        DTypeName(info.dtype) + ", got " + DTypeName(t.dtype));
+      return Status(StatusCode::kInvalidArgument, "input '" + info.name + "' of '" + path_ +
+                                                      "' must be " + DTypeName(info.dtype) +
+                                                      ", got " + DTypeName(t.dtype));
     }
     bool rank_ok = t.shape.size() == info.shape.size();
     for (size_t d = 0; rank_ok && d < t.shape.size(); ++d) {
       if (t.shape[d] < 0 || (info.shape[d] >= 0 && info.shape[d] != t.shape[d])) rank_ok = false;
     }
     if (!rank_ok) {
-      return Status(StatusCode::kInvalidArgument,
-                    "input '" + info.name + "' of '" + path_ + "' must have shape " +
-                        info.ShapeString() + ", got " + ShapeToString(t.shape));
+      return Status(StatusCode::kInvalidArgument, "input '" + info.name + "' of '" + path_ +
+                                                      "' must have shape " + info.ShapeString() +
+                                                      ", got " + ShapeToString(t.shape));
     }
     if (t.data.size() != t.NumBytes()) {
       return Status(StatusCode::kInvalidArgument,

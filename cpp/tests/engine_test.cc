@@ -1,12 +1,13 @@
 // Tests of the ONNX Runtime engine: description of inputs/outputs, numerics, and errors for a
 // missing file, a corrupt file, a wrong shape, a wrong dtype and a wrong input name.
+#include "egom2p/engine.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
 #include "egom2p/build_info.h"
-#include "egom2p/engine.h"
 
 namespace egom2p {
 namespace {

@@ -100,8 +100,10 @@ def center_crop_resize(img: np.ndarray, size: int) -> np.ndarray:
     """
     _check_image(img, "center_crop_resize", size)
     if img.dtype != np.uint8:
-        raise ValueError(f"center_crop_resize: expected uint8, got {img.dtype} "
-                         "(use center_crop_resize_float for depth)")
+        raise ValueError(
+            f"center_crop_resize: expected uint8, got {img.dtype} "
+            "(use center_crop_resize_float for depth)"
+        )
     crop = _crop(img)
     c = crop.shape[0]
     acc = _resize_acc(crop, size, np.int64)
@@ -133,8 +135,10 @@ def center_crop_resize_masked(
     """
     _check_image(values, "center_crop_resize_masked", size)
     if valid.shape != values.shape[:2]:
-        raise ValueError(f"center_crop_resize_masked: valid shape {valid.shape} != values "
-                         f"shape {values.shape[:2]}")
+        raise ValueError(
+            f"center_crop_resize_masked: valid shape {valid.shape} != values "
+            f"shape {values.shape[:2]}"
+        )
     v = np.where(valid, values, 0).astype(np.float64)
     num = center_crop_resize_float(v, size).astype(np.float64)
     frac = center_crop_resize_float(valid.astype(np.float64), size)
@@ -155,8 +159,9 @@ def gaze_px_to_crop_norm(
     top, left, side = crop_box(height, width)
     xy = np.asarray(xy_px, dtype=np.float64)
     if xy.shape[-1:] != (2,):
-        raise ValueError(f"gaze_px_to_crop_norm: expected (..., 2) pixel coordinates, got "
-                         f"shape {xy.shape}")
+        raise ValueError(
+            f"gaze_px_to_crop_norm: expected (..., 2) pixel coordinates, got shape {xy.shape}"
+        )
     return (xy + pixel_center_offset - np.array([left, top], dtype=np.float64)) / side
 
 

@@ -37,8 +37,19 @@ def _write_model(path: Path) -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(out), "-Cbuild-dir=" + str(out / "build")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            "-Cbuild-dir=" + str(out / "build"),
+        ],
         check=True,
     )
     wheels = list(out.glob("egom2p_edge-*.whl"))
@@ -61,9 +72,24 @@ def test_wheel_runs_engine_in_new_venv(wheel: Path, tmp_path: Path) -> None:
     import onnxruntime
 
     subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel), "numpy",
-         f"onnxruntime=={onnxruntime.__version__}", "flatbuffers", "packaging", "protobuf",
-         "coloredlogs", "humanfriendly", "sympy", "mpmath"],
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+            "numpy",
+            f"onnxruntime=={onnxruntime.__version__}",
+            "flatbuffers",
+            "packaging",
+            "protobuf",
+            "coloredlogs",
+            "humanfriendly",
+            "sympy",
+            "mpmath",
+        ],
         check=True,
     )
     model = tmp_path / "m.onnx"

@@ -9,11 +9,11 @@ namespace egom2p {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // a caller's value is wrong (shape, dtype, name, order)
-  kNotFound,         // a file or tensor name does not exist
+  kInvalidArgument,     // a caller's value is wrong (shape, dtype, name, order)
+  kNotFound,            // a file or tensor name does not exist
   kFailedPrecondition,  // a file exists but is not usable (corrupt, wrong version)
-  kUnavailable,      // a backend or provider is not built or not installed here
-  kInternal,         // a backend reported an error we did not expect
+  kUnavailable,         // a backend or provider is not built or not installed here
+  kInternal,            // a backend reported an error we did not expect
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -40,7 +40,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  Result(T value) : value_(std::move(value)) {}          // NOLINT(runtime/explicit)
   Result(Status status) : status_(std::move(status)) {}  // NOLINT(runtime/explicit)
 
   bool ok() const { return status_.ok(); }

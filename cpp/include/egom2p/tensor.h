@@ -35,9 +35,13 @@ struct Tensor {
   size_t NumBytes() const { return static_cast<size_t>(NumElements()) * DTypeSize(dtype); }
 
   template <typename T>
-  T* Data() { return reinterpret_cast<T*>(data.data()); }
+  T* Data() {
+    return reinterpret_cast<T*>(data.data());
+  }
   template <typename T>
-  const T* Data() const { return reinterpret_cast<const T*>(data.data()); }
+  const T* Data() const {
+    return reinterpret_cast<const T*>(data.data());
+  }
 
   // A zero-filled tensor of the given dtype and shape.
   static Tensor Zeros(std::string name, DType dtype, std::vector<int64_t> shape);

@@ -17,7 +17,7 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "demo": Command("egom2p_edge.cli.demo", "run the most complete end-to-end path on bundled data"),
+    "demo": Command("egom2p_edge.cli.demo", "run the most complete end-to-end path"),
     "doctor": Command("egom2p_edge.cli.doctor", "report versions, the C++ runtime build and GPUs"),
     "metrics": Command("egom2p_edge.cli.metrics", "camera ATE/RTE/RRE, gaze MSE, depth AbsRel"),
     "import": Command(

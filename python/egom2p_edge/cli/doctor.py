@@ -87,8 +87,11 @@ def collect() -> dict[str, Any]:
         "cuda_device": _cuda_device(),
         "shared_fixtures": str(shared_dir()) if shared_dir() else None,
     }
-    problems = [f"required package {n!r} is missing: pip install {n}" for n in REQUIRED
-                if packages[n] is None]
+    problems = [
+        f"required package {n!r} is missing: pip install {n}"
+        for n in REQUIRED
+        if packages[n] is None
+    ]
     if not report["runtime"]["built"]:
         problems.append(report["runtime"]["error"])
     warnings = []

@@ -192,7 +192,11 @@ def _print_table(kind: str, results: list[dict]) -> None:
                 rows.append([r["est"], *(f"{v:.8g}" for v in vals)])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            )
+        )
     for r in results:
         a = r.get("association")
         if a:

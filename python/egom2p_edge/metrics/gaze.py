@@ -7,9 +7,7 @@ import numpy as np
 from egom2p_edge.metrics.checks import as_bool_mask, as_float_array
 
 
-def gaze_mse(
-    gaze_gt: np.ndarray, gaze_est: np.ndarray, valid: np.ndarray | None = None
-) -> float:
+def gaze_mse(gaze_gt: np.ndarray, gaze_est: np.ndarray, valid: np.ndarray | None = None) -> float:
     """Mean of the squared errors over the x and y entries of the valid rows.
 
     Shapes gaze_gt, gaze_est (N, 2) in normalised units ([0, 1] over the crop, x right, y down;
