@@ -35,7 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "depth": "AbsRel and delta<1.25 of depth maps or videos",
     }
     for kind, text in helps.items():
-        p = sub.add_parser(kind, help=text, description=text)
+        p = sub.add_parser(
+            kind,
+            help=text,
+            description=f"{text}.\n\n{__doc__}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument(
             "files", nargs="+", metavar="FILE", help="PAIR.npz file(s), or exactly GT EST"
         )
