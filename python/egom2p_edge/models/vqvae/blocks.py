@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from egom2p_edge.models.vqvae.config import VQVAEConfig
+
 
 class Attention(nn.Module):
     """Multi-head self-attention with one fused qkv projection (rows ordered [q | k | v]).
@@ -67,15 +69,15 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-def add_trunk(module: nn.Module, dim: int, depth: int, heads: int, mlp_hidden: int,
-              qkv_bias: bool, eps: float, post_mlp: bool) -> None:
+def add_trunk(module: nn.Module, cfg: VQVAEConfig, depth: int) -> None:
     """Register ``blocks`` (+ ``norm_mlp``, ``post_mlp``) on ``module`` with official names."""
+    hidden = cfg.mlp_hidden
     module.blocks = nn.ModuleList(
-        [Block(dim, heads, mlp_hidden, qkv_bias, eps) for _ in range(depth)]
+        [Block(cfg.dim, cfg.heads, hidden, cfg.qkv_bias, cfg.norm_eps) for _ in range(depth)]
     )
-    if post_mlp:
-        module.norm_mlp = nn.LayerNorm(dim, eps=eps)
-        module.post_mlp = Mlp(dim, mlp_hidden, nn.Tanh)
+    if cfg.post_mlp:
+        module.norm_mlp = nn.LayerNorm(cfg.dim, eps=cfg.norm_eps)
+        module.post_mlp = Mlp(cfg.dim, hidden, nn.Tanh)
     else:
         module.norm_mlp = None
         module.post_mlp = None

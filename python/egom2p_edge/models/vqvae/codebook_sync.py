@@ -23,9 +23,7 @@ def all_reduce_sum_(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
-def sample_rows(
-    samples: torch.Tensor, num: int, generator: torch.Generator | None
-) -> torch.Tensor:
+def sample_rows(samples: torch.Tensor, num: int, generator: torch.Generator | None) -> torch.Tensor:
     """``num`` rows of ``samples`` (M, D): a random permutation prefix when M >= num, else
     uniform draws with replacement. Shape (num, D)."""
     m = samples.shape[0]

@@ -31,10 +31,7 @@ class TrajEncoder(nn.Module):
         self.position_embeddings = _frozen_posemb(cfg)
         tc = cfg.temporal_compress
         self.conv = nn.Conv1d(cfg.conv_channels, cfg.dim, kernel_size=tc, stride=tc)
-        add_trunk(
-            self, cfg.dim, cfg.depth, cfg.heads, cfg.mlp_hidden, cfg.qkv_bias, cfg.norm_eps,
-            cfg.post_mlp,
-        )
+        add_trunk(self, cfg, cfg.depth)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.masked_input:
@@ -53,10 +50,7 @@ class TrajDecoder(nn.Module):
         self.position_embeddings = _frozen_posemb(cfg)
         self.out_channels = cfg.out_channels
         self.temporal_compress = cfg.temporal_compress
-        add_trunk(
-            self, cfg.dim, cfg.dec_depth, cfg.heads, cfg.mlp_hidden, cfg.qkv_bias, cfg.norm_eps,
-            cfg.post_mlp,
-        )
+        add_trunk(self, cfg, cfg.dec_depth)
         self.out_proj = nn.Linear(cfg.dim, cfg.out_channels * cfg.temporal_compress)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ def mse_loss(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean squared error over every element (camera). Shapes (B, T, C) -> (1,)."""
     if recon.shape != target.shape:
         raise ValueError(f"mse_loss: recon {tuple(recon.shape)} != target {tuple(target.shape)}")
-    return F.mse_loss(recon, target).reshape(1)
+    return F.mse_loss(recon, target).reshape(1)  # () -> (1,)
 
 
 def masked_mse_loss(recon_xy: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -26,7 +26,7 @@ def masked_mse_loss(recon_xy: torch.Tensor, target: torch.Tensor) -> torch.Tenso
             f"{tuple(recon_xy.shape)} and {tuple(target.shape)}"
         )
     valid = target[..., 2:]  # (B, T, 1)
-    return (((recon_xy - target[..., :2]) ** 2) * valid).sum().reshape(1) / valid.sum()
+    return (((recon_xy - target[..., :2]) ** 2) * valid).sum().reshape(1) / valid.sum()  # (1,)
 
 
 def reconstruction_loss(kind: str, recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

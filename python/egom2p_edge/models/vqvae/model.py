@@ -83,6 +83,8 @@ class VQVAE(nn.Module):
 
     def check_input(self, x: torch.Tensor) -> None:
         """ValueError unless ``x`` is a float tensor (B, num_frames, input_channels) without NaN."""
+        if _tracing():  # export traces the tensor path only; checks are for eager callers
+            return
         cfg = self.config
         expected = f"(B, {cfg.num_frames}, {cfg.input_channels})"
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
@@ -95,7 +97,7 @@ class VQVAE(nn.Module):
                 f"VQVAE({cfg.domain}) input must have shape {expected}, got {tuple(x.shape)}; "
                 f"preprocess with egom2p_edge.models.vqvae.preprocess first"
             )
-        if not _tracing() and bool(torch.isnan(x).any()):
+        if bool(torch.isnan(x).any()):
             hint = (
                 "gaze: mark invalid frames with validity 0 (gaze_to_model_input does this)"
                 if cfg.domain == "gaze"
@@ -105,9 +107,13 @@ class VQVAE(nn.Module):
 
     def check_indices(self, indices: torch.Tensor) -> None:
         """ValueError unless ``indices`` is an integer tensor (B, num_tokens) in the vocabulary."""
+        if _tracing():
+            return
         cfg = self.config
-        if not isinstance(indices, torch.Tensor) or indices.is_floating_point() or (
-            indices.dtype == torch.bool
+        if (
+            not isinstance(indices, torch.Tensor)
+            or indices.is_floating_point()
+            or (indices.dtype == torch.bool)
         ):
             raise ValueError(
                 f"VQVAE({cfg.domain}) token ids must be an integer tensor (B, {cfg.num_tokens}), "
@@ -118,7 +124,7 @@ class VQVAE(nn.Module):
                 f"VQVAE({cfg.domain}) token ids must have shape (B, {cfg.num_tokens}), got "
                 f"{tuple(indices.shape)}"
             )
-        if not _tracing() and indices.numel() > 0:
+        if indices.numel() > 0:
             lo, hi = int(indices.min()), int(indices.max())
             if lo < 0 or hi >= cfg.codebook_size:
                 raise ValueError(

@@ -107,18 +107,19 @@ class CosineCodebook(nn.Module):
         """Restart expired codes with normalised latents drawn from the batch (of all processes
         when sync is on). z_flat (M, Dz). Returns the expired mask (K,) bool.
 
-        Draws (K rows, for every code, as the official code does) only when some code expired,
-        using ``generator`` (torch's default stream when None).
+        Draws one row per expired code, assigned in increasing code order, using ``generator``
+        (torch's default stream when None); nothing is drawn when no code expired.
         """
         expired = self.expired()
-        if self.dead_code_threshold == 0 or not bool(expired.any()):
+        num = int(expired.sum())
+        if self.dead_code_threshold == 0 or num == 0:
             return expired
         z_unit = l2norm(z_flat.float())  # (M, Dz)
         if self.sync_enabled:
-            drawn = codebook_sync.sample_rows_synced(z_unit, self.codebook_size, generator)
+            drawn = codebook_sync.sample_rows_synced(z_unit, num, generator)  # (num, Dz)
         else:
-            drawn = codebook_sync.sample_rows(z_unit, self.codebook_size, generator)
-        self.embed.copy_(torch.where(expired[:, None], drawn.to(self.embed.dtype), self.embed))
+            drawn = codebook_sync.sample_rows(z_unit, num, generator)  # (num, Dz)
+        self.embed[expired] = drawn.to(self.embed.dtype)
         return expired
 
 
@@ -146,7 +147,7 @@ class VectorQuantizer(nn.Module):
         """Token ids only (the export path). Shape (B, Dz, N) -> (B, N) int64."""
         B, Dz, N = z.shape
         z_flat = z.transpose(1, 2).reshape(B * N, Dz)  # (B*N, Dz)
-        return self._codebook.search(z_flat).reshape(B, N)
+        return self._codebook.search(z_flat).reshape(B, N)  # (B*N,) -> (B, N)
 
     def embed_indices(self, indices: torch.Tensor) -> torch.Tensor:
         """Stored codebook rows, channels first. Shape (B, N) -> (B, Dz, N)."""
@@ -166,7 +167,7 @@ class VectorQuantizer(nn.Module):
         z_flat = z_tok.reshape(B * N, Dz)  # (B*N, Dz)
         idx_flat = self._codebook.search(z_flat)  # (B*N,)
         q = self._codebook.lookup(idx_flat).reshape(B, N, Dz)  # rows before any update
-        indices = idx_flat.reshape(B, N)
+        indices = idx_flat.reshape(B, N)  # (B*N,) -> (B, N)
         if not self.training:
             return QuantizerOutput(q.transpose(1, 2), z.new_zeros(1), indices)
         self._codebook.ema_update(z_flat.detach(), idx_flat)
