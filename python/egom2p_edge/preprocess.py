@@ -2,7 +2,8 @@
 
 The algorithm (the C++ runtime reimplements it bit for bit):
 
-1. Crop: side ``C = min(H, W)``, top ``(H - C) // 2``, left ``(W - C) // 2``.
+1. Crop: side ``C = min(H, W)`` (or a given smaller ``crop_side``), top ``(H - C) // 2``, left
+   ``(W - C) // 2``.
 2. Resize C x C -> S x S by area (box) averaging with integer weights. Scale both axes by the
    other size: output pixel ``i`` covers ``[i*C, (i+1)*C)`` and source pixel ``j`` covers
    ``[j*S, (j+1)*S)``. The weight ``w[i, j]`` is the integer length of their overlap; each output
@@ -27,11 +28,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def crop_box(height: int, width: int) -> tuple[int, int, int]:
-    """(top, left, side) of the square centre crop of an H x W image."""
+def crop_box(height: int, width: int, side: int | None = None) -> tuple[int, int, int]:
+    """(top, left, side) of the square centre crop of an H x W image.
+
+    ``side`` defaults to ``min(H, W)``; a smaller side crops tighter (EgoM2P crops HoloAssist's
+    896 x 504 frames to 480 x 480).
+    """
     if height < 1 or width < 1:
         raise ValueError(f"crop_box: image size must be >= 1, got {height}x{width}")
-    side = min(height, width)
+    if side is None:
+        side = min(height, width)
+    elif not 1 <= side <= min(height, width):
+        raise ValueError(f"crop_box: side must be in [1, {min(height, width)}], got {side}")
     return (height - side) // 2, (width - side) // 2, side
 
 
@@ -87,14 +95,16 @@ def _resize_acc(crop: np.ndarray, size: int, dtype: type) -> np.ndarray:
     return out
 
 
-def _crop(img: np.ndarray) -> np.ndarray:
-    top, left, side = crop_box(img.shape[0], img.shape[1])
+def _crop(img: np.ndarray, crop_side: int | None = None) -> np.ndarray:
+    top, left, side = crop_box(img.shape[0], img.shape[1], crop_side)
     crop = img[top : top + side, left : left + side]
     return crop if crop.ndim == 3 else crop[:, :, None]  # (C, C) -> (C, C, 1)
 
 
-def center_crop_resize(img: np.ndarray, size: int) -> np.ndarray:
+def center_crop_resize(img: np.ndarray, size: int, crop_side: int | None = None) -> np.ndarray:
     """Square centre crop + exact integer area resize of a uint8 image.
+
+    ``crop_side`` (default ``min(H, W)``) as in ``crop_box``.
 
     Shape (H, W, 3) or (H, W) uint8 -> (size, size, 3) or (size, size) uint8.
     """
@@ -104,14 +114,16 @@ def center_crop_resize(img: np.ndarray, size: int) -> np.ndarray:
             f"center_crop_resize: expected uint8, got {img.dtype} "
             "(use center_crop_resize_float for depth)"
         )
-    crop = _crop(img)
+    crop = _crop(img, crop_side)
     c = crop.shape[0]
     acc = _resize_acc(crop, size, np.int64)
     out = ((acc + (c * c) // 2) // (c * c)).astype(np.uint8)
     return out if img.ndim == 3 else out[:, :, 0]
 
 
-def center_crop_resize_float(img: np.ndarray, size: int) -> np.ndarray:
+def center_crop_resize_float(
+    img: np.ndarray, size: int, crop_side: int | None = None
+) -> np.ndarray:
     """The same crop and weights for float images (float64 accumulation, / C*C).
 
     Shape (H, W) or (H, W, ch) float -> (size, size[, ch]) of the input's dtype.
@@ -119,14 +131,18 @@ def center_crop_resize_float(img: np.ndarray, size: int) -> np.ndarray:
     _check_image(img, "center_crop_resize_float", size)
     if not np.issubdtype(img.dtype, np.floating):
         raise ValueError(f"center_crop_resize_float: expected a float array, got {img.dtype}")
-    crop = _crop(img)
+    crop = _crop(img, crop_side)
     c = crop.shape[0]
     out = (_resize_acc(crop, size, np.float64) / float(c * c)).astype(img.dtype)
     return out if img.ndim == 3 else out[:, :, 0]
 
 
 def center_crop_resize_masked(
-    values: np.ndarray, valid: np.ndarray, size: int, min_valid_fraction: float = 0.5
+    values: np.ndarray,
+    valid: np.ndarray,
+    size: int,
+    min_valid_fraction: float = 0.5,
+    crop_side: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area-resize a float map with holes: average over valid source pixels only.
 
@@ -140,8 +156,8 @@ def center_crop_resize_masked(
             f"shape {values.shape[:2]}"
         )
     v = np.where(valid, values, 0).astype(np.float64)
-    num = center_crop_resize_float(v, size).astype(np.float64)
-    frac = center_crop_resize_float(valid.astype(np.float64), size)
+    num = center_crop_resize_float(v, size, crop_side).astype(np.float64)
+    frac = center_crop_resize_float(valid.astype(np.float64), size, crop_side)
     ok = frac >= min_valid_fraction - 1e-12
     out = np.zeros_like(num)
     out[ok] = num[ok] / frac[ok]
@@ -149,14 +165,19 @@ def center_crop_resize_masked(
 
 
 def gaze_px_to_crop_norm(
-    xy_px: np.ndarray, height: int, width: int, pixel_center_offset: float = 0.0
+    xy_px: np.ndarray,
+    height: int,
+    width: int,
+    pixel_center_offset: float = 0.0,
+    crop_side: int | None = None,
 ) -> np.ndarray:
     """Pixel coordinates of the original H x W image -> [0, 1] normalised square-crop coordinates.
 
-    ``xy_norm = (xy_px + pixel_center_offset - (left, top)) / side``. Shape (..., 2) -> (..., 2)
-    float64; NaN stays NaN; points outside the crop fall outside [0, 1].
+    ``xy_norm = (xy_px + pixel_center_offset - (left, top)) / side`` with ``crop_box(H, W,
+    crop_side)``. Shape (..., 2) -> (..., 2) float64; NaN stays NaN; points outside the crop fall
+    outside [0, 1].
     """
-    top, left, side = crop_box(height, width)
+    top, left, side = crop_box(height, width, crop_side)
     xy = np.asarray(xy_px, dtype=np.float64)
     if xy.shape[-1:] != (2,):
         raise ValueError(
@@ -166,10 +187,14 @@ def gaze_px_to_crop_norm(
 
 
 def crop_norm_to_gaze_px(
-    xy_norm: np.ndarray, height: int, width: int, pixel_center_offset: float = 0.0
+    xy_norm: np.ndarray,
+    height: int,
+    width: int,
+    pixel_center_offset: float = 0.0,
+    crop_side: int | None = None,
 ) -> np.ndarray:
     """Inverse of ``gaze_px_to_crop_norm``. Shape (..., 2) -> (..., 2) float64."""
-    top, left, side = crop_box(height, width)
+    top, left, side = crop_box(height, width, crop_side)
     xy = np.asarray(xy_norm, dtype=np.float64)
     if xy.shape[-1:] != (2,):
         raise ValueError(f"crop_norm_to_gaze_px: expected (..., 2) coordinates, got {xy.shape}")

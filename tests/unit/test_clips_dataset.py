@@ -23,8 +23,17 @@ def _write(tmp_path, n=5, shard_size=2, name="ds"):
 
 def _same(a: Clip, b: Clip) -> None:
     assert a.clip_id == b.clip_id and a.meta == b.meta and a.modalities == b.modalities
-    for k in ("rgb", "depth_m", "depth_inv_norm", "depth_valid", "gaze_xy_norm", "gaze_valid",
-              "T_first_camera", "camera_timestamps_ns", "rgb_timestamps_ns"):
+    for k in (
+        "rgb",
+        "depth_m",
+        "depth_inv_norm",
+        "depth_valid",
+        "gaze_xy_norm",
+        "gaze_valid",
+        "T_first_camera",
+        "camera_timestamps_ns",
+        "rgb_timestamps_ns",
+    ):
         x, y = getattr(a, k), getattr(b, k)
         assert (x is None) == (y is None), k
         if x is not None:
@@ -142,3 +151,14 @@ def test_parent_folder_hint(tmp_path):
     _write(tmp_path, name="tum")
     with pytest.raises(FileNotFoundError, match="tum"):
         ClipDataset(tmp_path)
+
+
+def test_shards_close_at_the_byte_limit(tmp_path):
+    with ClipDatasetWriter(tmp_path, "ds", shard_size=100, max_shard_bytes=1) as w:
+        for i in range(3):
+            w.write(full_clip(seed=i))
+    ds = ClipDataset(tmp_path / "ds")
+    assert [s["num_clips"] for s in ds.shards] == [1, 1, 1]
+    assert [c.clip_id for c in ds] == ["example-0", "example-1", "example-2"]
+    with pytest.raises(ValueError, match="max_shard_bytes"):
+        ClipDatasetWriter(tmp_path, "other", max_shard_bytes=0)

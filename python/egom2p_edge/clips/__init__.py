@@ -12,15 +12,17 @@ On-disk format (version 1)::
         shard-000001.tar
         ...
 
-* A shard holds up to ``shard_size`` clips. Clip number ``k`` of the dataset (0-based, global)
-  is two consecutive members: ``{k:09d}.json`` (UTF-8 JSON header: ``format`` = "egom2p-clip",
-  ``version``, ``clip_id``, ``source``, ``licence``, ``modalities``, ``arrays`` (the stored array
-  names), ``meta``) then ``{k:09d}.npz`` (numpy ``savez``, uncompressed unless the writer was
-  given ``compress=True``; one entry per present array field of ``Clip``, with exactly the
-  field's name, shape and dtype; no pickled objects). Member mtimes are 0 so the same clips
-  give the same bytes.
+* A shard holds up to ``shard_size`` clips (fewer once it reaches ``max_shard_bytes``). Clip
+  number ``k`` of the dataset (0-based, global) is two consecutive members: ``{k:09d}.json``
+  (UTF-8 JSON header: ``format`` = "egom2p-clip", ``version``, ``clip_id``, ``source``,
+  ``licence``, ``modalities``, ``arrays`` (the stored array names), ``meta``), then
+  ``{k:09d}.npz`` (numpy ``savez``, uncompressed unless the writer was given
+  ``compress=True``; one entry per present array field of ``Clip``, with exactly the field's
+  name, shape and dtype; no pickled objects). Member mtimes are 0 so the same clips give the
+  same bytes.
 * A shard is written as ``shard-NNNNNN.tar.partial``, flushed, fsync'ed, hashed, then renamed;
-  an interrupted write leaves only ``.partial`` files and no manifest, which readers refuse.
+  an interrupted write leaves finished shards, at most one ``.partial`` file and no manifest;
+  readers refuse a folder without a manifest.
 * ``manifest.json``: ``format`` = "egom2p-clip-dataset", ``version``, ``name``, ``num_clips``,
   ``num_shards``, ``modality_counts`` and ``modality_coverage`` (fraction of clips having each
   of rgb/depth/gaze/cam), ``source_counts``, ``licences``, ``video_sizes`` (side -> count),

@@ -14,8 +14,9 @@ Conventions (EgoM2P, see the package docstring for the on-disk format):
 * Camera: ``T_first_camera`` ``(60, 4, 4)`` float64 camera-to-world poses at 30 Hz relative to the
   first frame (``inv(P0) @ Pk``, so ``T[0] == I``), OpenCV camera axes (x right, y down,
   z forward), metres.
-* Timestamps: int64 nanoseconds on the source clock, strictly increasing, one array per
-  modality; optional (``None``) but, when given, one per sample.
+* Timestamps: int64 nanoseconds on the source clock, strictly increasing, one per sample;
+  optional (``None``). ``rgb_timestamps_ns`` also times the depth frames (RGB and depth share
+  the 8-fps grid).
 """
 
 from __future__ import annotations
@@ -187,8 +188,9 @@ class Clip:
         has_depth = "depth" in self.modalities
         if self.rgb_timestamps_ns is not None:
             if self.rgb is None and not has_depth:
-                raise _fail("rgb_timestamps_ns", "None when neither rgb nor depth is present",
-                            "an array")
+                raise _fail(
+                    "rgb_timestamps_ns", "None when neither rgb nor depth is present", "an array"
+                )
             _check_timestamps("rgb_timestamps_ns", self.rgb_timestamps_ns, t)
         if not has_depth:
             for name in ("depth_valid",):
@@ -208,7 +210,8 @@ class Clip:
             raise _fail(
                 "depth_inv_norm",
                 "finite values in [0, 1]",
-                f"min {np.nanmin(inv)} max {np.nanmax(inv)} nonfinite {int((~np.isfinite(inv)).sum())}",
+                f"min {np.nanmin(inv)} max {np.nanmax(inv)} "
+                f"nonfinite {int((~np.isfinite(inv)).sum())}",
             )
         if np.any(inv[~self.depth_valid] != 0):
             raise _fail("depth_inv_norm", "0 where depth_valid is False", "non-zero values")
@@ -219,8 +222,11 @@ class Clip:
             if not ok.all():
                 raise _fail("depth_m", "finite metres >= 0", f"{int((~ok).sum())} bad values")
             if np.any((d > 0) != self.depth_valid):
-                raise _fail("depth_m", "> 0 exactly where depth_valid (0 = unknown)",
-                            f"{int(((d > 0) != self.depth_valid).sum())} mismatching pixels")
+                raise _fail(
+                    "depth_m",
+                    "> 0 exactly where depth_valid (0 = unknown)",
+                    f"{int(((d > 0) != self.depth_valid).sum())} mismatching pixels",
+                )
 
     def _validate_gaze(self) -> None:
         n = TRAJ_CLIP_SAMPLES
@@ -235,13 +241,19 @@ class Clip:
         _check_array("gaze_valid", self.gaze_valid, (n,), np.dtype(bool))
         g = self.gaze_xy_norm
         if not np.all(np.isfinite(g)):
-            raise _fail("gaze_xy_norm", "finite values (invalid rows hold 0, not NaN)",
-                        f"{int((~np.isfinite(g)).any(1).sum())} non-finite rows")
+            raise _fail(
+                "gaze_xy_norm",
+                "finite values (invalid rows hold 0, not NaN)",
+                f"{int((~np.isfinite(g)).any(1).sum())} non-finite rows",
+            )
         lo, hi = GAZE_VALID_RANGE
         gv = g[self.gaze_valid]
         if gv.size and (gv.min() < lo or gv.max() > hi):
-            raise _fail("gaze_xy_norm", f"valid rows within [{lo}, {hi}]",
-                        f"min {gv.min():.4g} max {gv.max():.4g}")
+            raise _fail(
+                "gaze_xy_norm",
+                f"valid rows within [{lo}, {hi}]",
+                f"min {gv.min():.4g} max {gv.max():.4g}",
+            )
         if self.gaze_timestamps_ns is not None:
             _check_timestamps("gaze_timestamps_ns", self.gaze_timestamps_ns, n)
 
@@ -261,11 +273,17 @@ class Clip:
         ortho = np.abs(np.einsum("nji,njk->nik", R, R) - np.eye(3)).max()
         det = np.linalg.det(R)
         if ortho > POSE_ORTHO_TOL or np.any(det <= 0):
-            raise _fail("T_first_camera", f"rotations (|R^T R - I| <= {POSE_ORTHO_TOL}, det +1)",
-                        f"|R^T R - I| = {ortho:.3g}, min det {det.min():.4g}")
+            raise _fail(
+                "T_first_camera",
+                f"rotations (|R^T R - I| <= {POSE_ORTHO_TOL}, det +1)",
+                f"|R^T R - I| = {ortho:.3g}, min det {det.min():.4g}",
+            )
         first = np.abs(T[0] - np.eye(4)).max()
         if first > FIRST_POSE_TOL:
-            raise _fail("T_first_camera", "T[0] == identity (poses relative to the first frame)",
-                        f"max |T[0] - I| = {first:.3g}")
+            raise _fail(
+                "T_first_camera",
+                "T[0] == identity (poses relative to the first frame)",
+                f"max |T[0] - I| = {first:.3g}",
+            )
         if self.camera_timestamps_ns is not None:
             _check_timestamps("camera_timestamps_ns", self.camera_timestamps_ns, n)

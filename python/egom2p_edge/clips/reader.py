@@ -1,4 +1,4 @@
-"""ClipDataset: read a clip dataset's manifest, verify its shards and stream clips shard by shard."""
+"""ClipDataset: read a dataset's manifest, verify its shards, stream clips shard by shard."""
 
 from __future__ import annotations
 
@@ -64,11 +64,15 @@ class ClipDataset:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{where}: manifest is not valid JSON ({exc})") from None
         if not isinstance(m, dict) or m.get("format") != DATASET_FORMAT:
-            raise ValueError(f"{where}: expected format {DATASET_FORMAT!r}, found "
-                             f"{m.get('format') if isinstance(m, dict) else type(m).__name__!r}")
+            raise ValueError(
+                f"{where}: expected format {DATASET_FORMAT!r}, found "
+                f"{m.get('format') if isinstance(m, dict) else type(m).__name__!r}"
+            )
         if m.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{where}: expected version {FORMAT_VERSION}, found "
-                             f"{m.get('version')!r}; re-create the dataset with this SDK version")
+            raise ValueError(
+                f"{where}: expected version {FORMAT_VERSION}, found "
+                f"{m.get('version')!r}; re-create the dataset with this SDK version"
+            )
         shards = m.get("shards")
         if not isinstance(shards, list):
             raise ValueError(f"{where}: field 'shards' must be a list")
@@ -78,25 +82,31 @@ class ClipDataset:
             if missing:
                 raise ValueError(f"{where}: shards[{i}] lacks fields {missing}")
             if s["first_index"] != expect_start or s["num_clips"] < 1:
-                raise ValueError(f"{where}: shards[{i}] first_index {s['first_index']} / "
-                                 f"num_clips {s['num_clips']} inconsistent (expected first_index "
-                                 f"{expect_start}, num_clips >= 1)")
+                raise ValueError(
+                    f"{where}: shards[{i}] first_index {s['first_index']} / "
+                    f"num_clips {s['num_clips']} inconsistent (expected first_index "
+                    f"{expect_start}, num_clips >= 1)"
+                )
             expect_start += s["num_clips"]
         if m.get("num_clips") != expect_start:
-            raise ValueError(f"{where}: num_clips {m.get('num_clips')} != sum of shard counts "
-                             f"{expect_start}")
+            raise ValueError(
+                f"{where}: num_clips {m.get('num_clips')} != sum of shard counts {expect_start}"
+            )
         return m
 
     def _check_shard_files(self) -> None:
         for s in self.shards:
             p = self.path / s["file"]
             if not p.is_file():
-                raise FileNotFoundError(f"ClipDataset {self.path}: shard {s['file']} listed in "
-                                        f"the manifest is missing")
+                raise FileNotFoundError(
+                    f"ClipDataset {self.path}: shard {s['file']} listed in the manifest is missing"
+                )
             size = p.stat().st_size
             if size != s["bytes"]:
-                raise ValueError(f"ClipDataset {self.path}: shard {s['file']} has {size} bytes, "
-                                 f"the manifest says {s['bytes']} (truncated or replaced)")
+                raise ValueError(
+                    f"ClipDataset {self.path}: shard {s['file']} has {size} bytes, "
+                    f"the manifest says {s['bytes']} (truncated or replaced)"
+                )
 
     def __len__(self) -> int:
         return int(self.manifest["num_clips"])
@@ -111,8 +121,10 @@ class ClipDataset:
         if self.verify_sha256 and shard not in self._verified:
             digest = sha256_file(p)
             if digest != s["sha256"]:
-                raise ValueError(f"ClipDataset {self.path}: shard {s['file']} sha256 {digest} "
-                                 f"!= manifest {s['sha256']} (corrupted; re-create the dataset)")
+                raise ValueError(
+                    f"ClipDataset {self.path}: shard {s['file']} sha256 {digest} "
+                    f"!= manifest {s['sha256']} (corrupted; re-create the dataset)"
+                )
             self._verified.add(shard)
         return p
 
@@ -132,8 +144,10 @@ class ClipDataset:
                     yield decode_clip(pending.pop("json"), pending.pop("npz"), where)
                     count += 1
         if count != s["num_clips"] or pending:
-            raise ValueError(f"ClipDataset {self.path}: shard {s['file']} holds {count} clips, "
-                             f"the manifest says {s['num_clips']}")
+            raise ValueError(
+                f"ClipDataset {self.path}: shard {s['file']} holds {count} clips, "
+                f"the manifest says {s['num_clips']}"
+            )
 
     def __iter__(self) -> Iterator[Clip]:
         for i in range(len(self.shards)):
@@ -158,8 +172,9 @@ class ClipDataset:
             for ext in ("json", "npz"):
                 info = members.get(f"{stem}.{ext}")
                 if info is None:
-                    raise ValueError(f"ClipDataset {self.path}: member {stem}.{ext} missing in "
-                                     f"{p.name}")
+                    raise ValueError(
+                        f"ClipDataset {self.path}: member {stem}.{ext} missing in {p.name}"
+                    )
                 f.seek(info.offset_data)
                 parts.append(f.read(info.size))
         return decode_clip(parts[0], parts[1], f"{p}:{stem}")

@@ -25,7 +25,8 @@ from egom2p_edge.clips.format import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHARD_SIZE = 64  # clips per shard: ~0.8 GB at 256 px with every modality
+DEFAULT_SHARD_SIZE = 1000  # clips per shard at most (WebDataset-like)
+DEFAULT_MAX_SHARD_BYTES = 1 << 30  # a shard is closed once it reaches 1 GiB (~80 full clips)
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
@@ -48,10 +49,11 @@ def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 class ClipDatasetWriter:
     """Write clips into ``out_dir/name/`` (see the package docstring for the layout).
 
-    Use as a context manager: on a clean exit the manifest is written; if the block raises, the
-    shard being written is deleted and no manifest is written (the dataset stays incomplete and
-    ``ClipDataset`` refuses it). ``extra`` (JSON-serialisable) is stored in the manifest, e.g. a
-    curation report.
+    A shard is closed after ``shard_size`` clips or once it holds ``max_shard_bytes`` bytes,
+    whichever comes first. Use as a context manager: on a clean exit the manifest is written;
+    if the block raises, the shard being written is deleted and no manifest is written (the
+    dataset stays incomplete and ``ClipDataset`` refuses it). ``extra`` (JSON-serialisable) is
+    stored in the manifest, e.g. a curation report.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class ClipDatasetWriter:
         name: str,
         shard_size: int = DEFAULT_SHARD_SIZE,
         overwrite: bool = False,
+        max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
         compress: bool = False,
         extra: dict[str, Any] | None = None,
     ) -> None:
@@ -69,7 +72,12 @@ class ClipDatasetWriter:
             raise ValueError(f"ClipDatasetWriter: shard_size must be >= 1, got {shard_size}")
         self.name = name
         self.path = Path(out_dir) / name
+        if int(max_shard_bytes) < 1:
+            raise ValueError(
+                f"ClipDatasetWriter: max_shard_bytes must be >= 1, got {max_shard_bytes}"
+            )
         self.shard_size = int(shard_size)
+        self.max_shard_bytes = int(max_shard_bytes)
         self.compress = compress
         self.extra: dict[str, Any] = dict(extra or {})
         self._prepare_folder(overwrite)
@@ -90,7 +98,10 @@ class ClipDatasetWriter:
             p
             for p in self.path.iterdir()
             if p.name == MANIFEST_NAME
-            or (p.name.startswith("shard-") and (p.suffix == ".tar" or p.name.endswith(PARTIAL_SUFFIX)))
+            or (
+                p.name.startswith("shard-")
+                and (p.suffix == ".tar" or p.name.endswith(PARTIAL_SUFFIX))
+            )
         )
 
     def _prepare_folder(self, overwrite: bool) -> None:
@@ -144,7 +155,7 @@ class ClipDatasetWriter:
         self._licences.add(clip.licence)
         if clip.size is not None:
             self._sizes[clip.size] += 1
-        if self._in_shard >= self.shard_size:
+        if self._in_shard >= self.shard_size or self._tar_file.tell() >= self.max_shard_bytes:
             self._finish_shard()
 
     def _shard_paths(self) -> tuple[Path, Path]:
@@ -210,8 +221,9 @@ class ClipDatasetWriter:
             os.fsync(f.fileno())
         os.replace(tmp, self.path / MANIFEST_NAME)
         self._closed = True
-        log.info("clip dataset %s: %d clips in %d shards", self.path, self._num_clips,
-                 len(self._shards))
+        log.info(
+            "clip dataset %s: %d clips in %d shards", self.path, self._num_clips, len(self._shards)
+        )
         return self.path
 
     def abort(self) -> None:
