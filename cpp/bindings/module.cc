@@ -12,6 +12,7 @@
 #include "egom2p/engine.h"
 
 namespace py = pybind11;
+void BindBuildingBlocks(pybind11::module_& m);  // bind_building_blocks.cc
 using egom2p::DType;
 using egom2p::Status;
 using egom2p::StatusCode;
@@ -144,6 +145,7 @@ class PyEngine {
 
 PYBIND11_MODULE(_runtime, m) {
   m.doc() = "EgoM2P edge C++ runtime (engines over ONNX Runtime; TensorRT where built)";
+  BindBuildingBlocks(m);
 
   py::class_<PyEngine>(m, "Engine", "One exported stage run by the C++ runtime.")
       .def(py::init<const std::string&, int, const std::string&>(), py::arg("path"),
