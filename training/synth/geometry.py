@@ -27,7 +27,9 @@ class PinholeIntrinsics:
         if self.size < 8:
             raise ValueError(f"PinholeIntrinsics.size must be >= 8 pixels, got {self.size}")
         if not (self.fx > 0 and self.fy > 0):
-            raise ValueError(f"PinholeIntrinsics focal lengths must be > 0, got {self.fx}, {self.fy}")
+            raise ValueError(
+                f"PinholeIntrinsics focal lengths must be > 0, got {self.fx}, {self.fy}"
+            )
 
     @classmethod
     def from_hfov(cls, size: int, hfov_deg: float) -> PinholeIntrinsics:
@@ -78,7 +80,7 @@ def rotation_world_camera(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) 
 
     yaw: heading of the optical axis about world z (0 looks along +x, positive turns left);
     pitch: elevation of the optical axis (positive looks up); roll: about the optical axis
-    (positive tilts the image clockwise as seen by the wearer).
+    (positive turns the camera's x axis toward its y axis: the right ear goes down).
     """
     yaw, pitch, roll = (np.atleast_1d(np.asarray(a, float)) for a in (yaw, pitch, roll))
     cy, sy = np.cos(yaw), np.sin(yaw)

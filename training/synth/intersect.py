@@ -36,13 +36,17 @@ def intersect_room(size_m: tuple, origin: np.ndarray, dirs: np.ndarray) -> tuple
     t = np.take_along_axis(t_exit, axis[:, None], axis=1)[:, 0]
     positive = np.take_along_axis(dirs, axis[:, None], axis=1)[:, 0] > 0
     # face ids per (axis, leaving through the high plane): x: 3/4, y: 5/6, z: floor 1/ceiling 2
-    table = np.array([[WALL_IDS[0], WALL_IDS[1]], [WALL_IDS[2], WALL_IDS[3]], [FLOOR_ID, CEILING_ID]])
+    table = np.array(
+        [[WALL_IDS[0], WALL_IDS[1]], [WALL_IDS[2], WALL_IDS[3]], [FLOOR_ID, CEILING_ID]]
+    )
     ids = table[axis, positive.astype(int)]
     ids = np.where(np.isfinite(t) & (t > 0), ids, NO_HIT_ID)
     return np.where(ids == NO_HIT_ID, np.inf, t), ids
 
 
-def intersect_primitive(prim: Primitive, origin: np.ndarray, dirs: np.ndarray, t_s: float) -> np.ndarray:
+def intersect_primitive(
+    prim: Primitive, origin: np.ndarray, dirs: np.ndarray, t_s: float
+) -> np.ndarray:
     """Nearest positive hit of rays with a primitive at time t_s. (3,)|(N,3), (N,3) -> t (N,)."""
     center = prim.center_at(t_s)
     if prim.kind == "sphere":
@@ -57,17 +61,22 @@ def intersect_primitive(prim: Primitive, origin: np.ndarray, dirs: np.ndarray, t
     rot = prim.rotation()
     o_local = (origin - center) @ rot  # world -> local: R^T x, for row vectors x @ R
     d_local = dirs @ rot
-    inv = _safe_inverse(d_local)
     half = np.asarray(prim.half_m)
-    t1 = (-half - o_local) * inv
-    t2 = (half - o_local) * inv
-    t_near = np.minimum(t1, t2).max(axis=1)
-    t_far = np.maximum(t1, t2).min(axis=1)
+    # Slab test one axis at a time on 1-D columns: reductions over a length-3 axis are slow.
+    t_near = np.full(len(d_local), -np.inf)
+    t_far = np.full(len(d_local), np.inf)
+    for k in range(3):
+        inv = _safe_inverse(d_local[:, k])
+        o_k = o_local[..., k]
+        t1 = (-half[k] - o_k) * inv
+        t2 = (half[k] - o_k) * inv
+        np.maximum(t_near, np.minimum(t1, t2), out=t_near)
+        np.minimum(t_far, np.maximum(t1, t2), out=t_far)
     return np.where((t_far >= t_near) & (t_near > _EPS_T), t_near, np.inf)
 
 
 def cast_rays(scene: Scene, origins: np.ndarray, dirs: np.ndarray, t_s: float) -> tuple:
-    """First hit of arbitrary rays with the whole scene. Shapes (N, 3), (N, 3) -> t (N,), ids (N,)."""
+    """First hit of arbitrary rays with the whole scene. (N, 3), (N, 3) -> t (N,), ids (N,)."""
     t, ids = intersect_room(scene.size_m, origins, dirs)
     for i, prim in enumerate(scene.primitives):
         tp = intersect_primitive(prim, origins, dirs, t_s)

@@ -136,31 +136,35 @@ class Scene:
         return self.primitives[i] if 0 <= i < len(self.primitives) else None
 
     def is_free(self, xy: np.ndarray, margin_m: float) -> np.ndarray:
-        """Whether floor points are at least ``margin_m`` from walls and walk-blocking objects.
-
-        Shape (N, 2) -> (N,) bool.
-        """
-        xy = np.atleast_2d(xy)
-        w, l_, _ = self.size_m
-        free = (
-            (xy[:, 0] > margin_m)
-            & (xy[:, 0] < w - margin_m)
-            & (xy[:, 1] > margin_m)
-            & (xy[:, 1] < l_ - margin_m)
-        )
-        for p in self.primitives:
-            if not p.blocks_walk:
-                continue
-            rot = p.rotation()[:2, :2]
-            local = (xy - np.asarray(p.center_m[:2])) @ rot  # (N, 2)
-            if p.kind == "sphere":
-                inside = np.linalg.norm(local, axis=1) < p.half_m[0] + margin_m
-            else:
-                inside = np.all(np.abs(local) < np.asarray(p.half_m[:2]) + margin_m, axis=1)
-            free &= ~inside
-        return free
+        """Whether floor points are walkable: see ``floor_is_free``. Shape (N, 2) -> (N,) bool."""
+        return floor_is_free(self.size_m, self.primitives, xy, margin_m)
 
     def room_signed_distance(self, points: np.ndarray) -> np.ndarray:
         """Distance (metres) of points to the nearest room face; 0 on the faces. (N, 3) -> (N,)."""
         size = np.asarray(self.size_m)
         return np.minimum(points, size - points).min(axis=1)
+
+
+def floor_is_free(size_m, primitives, xy: np.ndarray, margin_m: float) -> np.ndarray:
+    """Whether floor points are at least ``margin_m`` from walls and walk-blocking primitives.
+
+    Shape (N, 2) -> (N,) bool.
+    """
+    xy = np.atleast_2d(xy)
+    w, l_, _ = size_m
+    free = (
+        (xy[:, 0] > margin_m)
+        & (xy[:, 0] < w - margin_m)
+        & (xy[:, 1] > margin_m)
+        & (xy[:, 1] < l_ - margin_m)
+    )
+    for p in primitives:
+        if not p.blocks_walk:
+            continue
+        local = (xy - np.asarray(p.center_m[:2])) @ p.rotation()[:2, :2]  # world -> local, (N, 2)
+        if p.kind == "sphere":
+            inside = np.linalg.norm(local, axis=1) < p.half_m[0] + margin_m
+        else:
+            inside = np.all(np.abs(local) < np.asarray(p.half_m[:2]) + margin_m, axis=1)
+        free &= ~inside
+    return free

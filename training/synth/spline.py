@@ -90,9 +90,9 @@ class QuinticSpline:
         elif order == 1:
             basis = powers * s_in[:, None] ** np.maximum(powers - 1, 0) / h[:, None]
         elif order == 2:
-            basis = (
-                powers * (powers - 1) * s_in[:, None] ** np.maximum(powers - 2, 0)
-            ) / (h * h)[:, None]
+            basis = (powers * (powers - 1) * s_in[:, None] ** np.maximum(powers - 2, 0)) / (h * h)[
+                :, None
+            ]
         else:
             raise ValueError(f"QuinticSpline order must be 0, 1 or 2, got {order}")
         out = np.einsum("nk,nkd->nd", basis, coef)

@@ -32,17 +32,17 @@ def random_color(
     return tuple(float(x) for x in srgb_to_linear(np.array(rgb)))
 
 
+# A fixed table of random lattice values; a texture's seed offsets where it reads the table.
+# Looking values up is several times cheaper than hashing every lattice corner per pixel.
+_LATTICE_BITS = 8
+_LATTICE = np.random.default_rng(20250101).random((1 << _LATTICE_BITS, 1 << _LATTICE_BITS))
+_MASK = (1 << _LATTICE_BITS) - 1
+
+
 def _hash(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
-    """A uniform [0, 1) value per integer lattice cell (a 32-bit integer mix)."""
-    x = ix.astype(np.int64).astype(np.uint32) * np.uint32(0x8DA6B343)
-    x ^= iy.astype(np.int64).astype(np.uint32) * np.uint32(0xD8163841)
-    x ^= np.uint32((seed * 0x9E3779B1) & 0xFFFFFFFF)
-    x ^= x >> np.uint32(15)
-    x *= np.uint32(0x2C1B3C6D)
-    x ^= x >> np.uint32(12)
-    x *= np.uint32(0x297A2D39)
-    x ^= x >> np.uint32(15)
-    return x.astype(np.float64) / 4294967296.0
+    """A uniform [0, 1) value per integer lattice cell (periodic every 256 cells)."""
+    ox, oy = (seed * 0x9E3779B1) & _MASK, (seed * 0x85EBCA77 >> 8) & _MASK
+    return _LATTICE[(iy.astype(np.int64) + oy) & _MASK, (ix.astype(np.int64) + ox) & _MASK]
 
 
 def value_noise(u: np.ndarray, v: np.ndarray, seed: int, octaves: int = 2) -> np.ndarray:
@@ -55,9 +55,12 @@ def value_noise(u: np.ndarray, v: np.ndarray, seed: int, octaves: int = 2) -> np
         fx, fy = x - ix, y - iy
         fx = fx * fx * (3 - 2 * fx)
         fy = fy * fy * (3 - 2 * fy)
-        s = seed + 1013 * o
-        n00, n10 = _hash(ix, iy, s), _hash(ix + 1, iy, s)
-        n01, n11 = _hash(ix, iy + 1, s), _hash(ix + 1, iy + 1, s)
+        ox = ((seed + 1013 * o) * 0x9E3779B1) & _MASK
+        oy = ((seed + 1013 * o) * 0x85EBCA77 >> 8) & _MASK
+        i0 = (ix.astype(np.int64) + ox) & _MASK
+        j0 = (iy.astype(np.int64) + oy) & _MASK
+        i1, j1 = (i0 + 1) & _MASK, (j0 + 1) & _MASK
+        n00, n10, n01, n11 = _LATTICE[j0, i0], _LATTICE[j0, i1], _LATTICE[j1, i0], _LATTICE[j1, i1]
         total += amp * ((n00 * (1 - fx) + n10 * fx) * (1 - fy) + (n01 * (1 - fx) + n11 * fx) * fy)
         norm += amp
         amp *= 0.5
@@ -90,7 +93,9 @@ def shade_material(mat: Material, uv_m: np.ndarray, footprint_m: np.ndarray) -> 
         parity = (np.floor(2 * u / p) + np.floor(2 * v / p)) % 2
         w = 0.5 + (parity - 0.5) * _fade(footprint_m, p)
     elif k == "stripes":
-        edge = np.clip((np.abs((u / p) % 1.0 - 0.5) - 0.25) * p / np.maximum(footprint_m, 1e-6), -1, 1)
+        edge = np.clip(
+            (np.abs((u / p) % 1.0 - 0.5) - 0.25) * p / np.maximum(footprint_m, 1e-6), -1, 1
+        )
         w = 0.5 + 0.5 * edge * _fade(footprint_m, p)
     elif k == "noise":
         w = value_noise(u / p, v / p, mat.seed, octaves=3)
@@ -116,15 +121,18 @@ def shade_material(mat: Material, uv_m: np.ndarray, footprint_m: np.ndarray) -> 
         col = np.where((h1 < 0.35)[:, None], hue * 0.8 + 0.05, _mix(a, b, h2))
         fade = _fade(footprint_m, p)[:, None]
         out = col * fade + 0.5 * (a + b + 0.5) * (1 - fade) / 1.5
-        return out * (1.0 + mat.noise_amp * (value_noise(u / 0.1, v / 0.1, mat.seed + 9) - 0.5))[
-            :, None
-        ]
+        return (
+            out
+            * (1.0 + mat.noise_amp * (value_noise(u / 0.1, v / 0.1, mat.seed + 9) - 0.5))[:, None]
+        )
     elif k == "sky":
-        w = np.clip(v / p, 0.0, 1.0) * 0.6 + 0.4 * value_noise(u / (0.5 * p), v / (0.3 * p), mat.seed)
+        w = np.clip(v / p, 0.0, 1.0) * 0.6 + 0.4 * value_noise(
+            u / (0.5 * p), v / (0.3 * p), mat.seed
+        )
     else:  # pragma: no cover - Material validates kind
         raise ValueError(f"unknown texture kind {k!r}")
     out = _mix(a, b, w)
     if mat.noise_amp > 0 and k != "noise":
-        n = value_noise(u / 0.15, v / 0.15, mat.seed + 11, octaves=2) - 0.5
+        n = value_noise(u / 0.15, v / 0.15, mat.seed + 11, octaves=1) - 0.5
         out = out * (1.0 + 2.0 * mat.noise_amp * n * _fade(footprint_m, 0.15))[:, None]
     return np.clip(out, 0.0, 1.0)
