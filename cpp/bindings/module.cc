@@ -13,6 +13,7 @@
 
 namespace py = pybind11;
 void BindBuildingBlocks(pybind11::module_& m);  // bind_building_blocks.cc
+void BindFrameBus(pybind11::module_& m);        // bind_frame_bus.cc
 using egom2p::DType;
 using egom2p::Status;
 using egom2p::StatusCode;
@@ -146,6 +147,7 @@ class PyEngine {
 PYBIND11_MODULE(_runtime, m) {
   m.doc() = "EgoM2P edge C++ runtime (engines over ONNX Runtime; TensorRT where built)";
   BindBuildingBlocks(m);
+  BindFrameBus(m);
 
   py::class_<PyEngine>(m, "Engine", "One exported stage run by the C++ runtime.")
       .def(py::init<const std::string&, int, const std::string&>(), py::arg("path"),
