@@ -217,5 +217,7 @@ PRESETS: dict[str, VideoTokenizerConfig] = {
 def preset(name: str) -> VideoTokenizerConfig:
     """A named preset; ValueError lists the names."""
     if name not in PRESETS:
-        raise ValueError(f"unknown video tokenizer preset {name!r}: expected one of {list(PRESETS)}")
+        raise ValueError(
+            f"unknown video tokenizer preset {name!r}: expected one of {list(PRESETS)}"
+        )
     return PRESETS[name]

@@ -31,17 +31,26 @@ class CausalConv3d(nn.Module):
         if isinstance(kernel_size, int):
             kernel_size = (kernel_size,) * 3
         self.time_pad = kernel_size[0] - 1
-        self.spatial_padding = spatial_padding
-        self.conv3d = nn.Conv3d(in_channels, out_channels, kernel_size, stride=stride)
+        # Zero padding in space is the convolution's own (same arithmetic as padding first).
+        p = spatial_padding
+        self.conv3d = nn.Conv3d(in_channels, out_channels, kernel_size, stride, padding=(0, p, p))
+        # A (kt, 1, 1) kernel is a 2-D (kt, 1) convolution over (T, H*W): faster on CPU than the
+        # generic conv3d kernel PyTorch picks for it, same result up to summation order.
+        self.pointwise_in_space = (
+            kernel_size[1:] == (1, 1) and self.conv3d.stride == (1, 1, 1) and p == 0
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.time_pad > 0:
-            first = x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1)  # (B, C, time_pad, H, W)
-            x = torch.cat([first, x], dim=2)
-        if self.spatial_padding > 0:
-            p = self.spatial_padding
-            x = F.pad(x, (p, p, p, p, 0, 0))
-        return self.conv3d(x)
+            B, C, _, H, W = x.shape
+            first = x[:, :, :1].expand(B, C, self.time_pad, H, W)  # (B, C, time_pad, H, W)
+            x = torch.cat([first, x], dim=2)  # (B, C, time_pad + T, H, W)
+        if not self.pointwise_in_space:
+            return self.conv3d(x)
+        B, C, Tp, H, W = x.shape
+        w = self.conv3d.weight[..., 0]  # (O, C, kt, 1)
+        y = F.conv2d(x.reshape(B, C, Tp, H * W), w, self.conv3d.bias)  # (B, O, T, H*W)
+        return y.reshape(B, -1, y.shape[2], H, W)  # (B, O, T, H, W)
 
 
 def factorized_conv(in_channels: int, out_channels: int) -> nn.Sequential:

@@ -79,9 +79,21 @@ def frames_to_tensor(frames: torch.Tensor) -> torch.Tensor:
 
 
 def tensor_to_frames(video: torch.Tensor) -> torch.Tensor:
-    """float (B, 3, T, H, W) in [-1, 1] -> uint8 (B, T, H, W, 3): clamp((x+1)/2)*255 + 0.5, floor."""
+    """float (B, 3, T, H, W) in [-1, 1] -> uint8 (B, T, H, W, 3): clamp((x+1)/2)*255 + 0.5, cut."""
     x = torch.clamp((video.to(torch.float32) + 1.0) / 2.0, 0.0, 1.0) * 255.0
     return (x + 0.5).to(torch.uint8).permute(0, 2, 3, 4, 1).contiguous()  # (B, T, H, W, 3)
+
+
+def split_windows(frames: torch.Tensor, temporal_window: int) -> list[torch.Tensor]:
+    """The official temporal windows: ``(T - 1) // w + 1`` chunks of ``w`` frames (the last may
+    be shorter; each is padded and tokenised on its own). 16 or 17 frames with ``w = 17`` are one
+    window; 32 frames are 17 + 15. Shape (B, T, H, W, 3) -> list of (B, T_i, H, W, 3).
+    """
+    if temporal_window < 1:
+        raise ValueError(f"temporal_window must be >= 1, got {temporal_window}")
+    T = frames.shape[1]
+    n = (T - 1) // temporal_window + 1
+    return [frames[:, i * temporal_window : (i + 1) * temporal_window] for i in range(n)]
 
 
 def crop_frames(frames: torch.Tensor, crop: CropRegion) -> torch.Tensor:

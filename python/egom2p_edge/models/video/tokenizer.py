@@ -24,6 +24,7 @@ from egom2p_edge.models.video.preprocess import (
     crop_frames,
     frames_to_tensor,
     pad_frames,
+    split_windows,
     tensor_to_frames,
 )
 
@@ -115,16 +116,28 @@ class VideoTokenizer(nn.Module):
     # ----- uint8 paths (official preprocessing) ---------------------------------------------
 
     @torch.no_grad()
-    def encode(self, frames_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """Frames (B, T, H, W, 3) uint8 -> ids (B, 1 + (T'-1)/4, H'/8, W'/8) int64 (padded T', H',
-        W'). Use ``pad_frames`` on the frames to get the crop region for ``decode``."""
+    def encode(
+        self, frames_uint8: np.ndarray | torch.Tensor, temporal_window: int | None = None
+    ) -> torch.Tensor:
+        """Frames (B, T, H, W, 3) uint8 -> ids (B, 1 + (T'-1)/4, H'/8, W'/8) int64.
+
+        T', H', W' are the padded sizes (``pad_frames``, which also gives the crop region for
+        ``decode``). With ``temporal_window`` (the official tokeniser uses 17), the frames are
+        split into official windows, each padded and tokenised alone, and the ids concatenated
+        in time (32 frames -> 5 + 5 latent frames); 16 or 17 frames are one window either way.
+        """
         frames = as_frames_uint8(frames_uint8, "frames_uint8")
-        padded, _ = pad_frames(frames)
-        x = frames_to_tensor(padded).to(self._device())
-        return self.encode_tensor(x)
+        windows = [frames] if temporal_window is None else split_windows(frames, temporal_window)
+        ids = []
+        for window in windows:
+            padded, _ = pad_frames(window)
+            ids.append(self.encode_tensor(frames_to_tensor(padded).to(self._device())))
+        return torch.cat(ids, dim=1)  # (B, sum of t_i, h, w)
 
     @torch.no_grad()
-    def decode(self, ids: torch.Tensor | np.ndarray, crop: CropRegion | None = None) -> torch.Tensor:
+    def decode(
+        self, ids: torch.Tensor | np.ndarray, crop: CropRegion | None = None
+    ) -> torch.Tensor:
         """Ids (B, t, h, w) -> uint8 frames (B, 1 + 4(t-1), 8h, 8w, 3), cropped to ``crop``."""
         if isinstance(ids, np.ndarray):
             ids = torch.from_numpy(ids)
