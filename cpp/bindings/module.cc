@@ -14,6 +14,7 @@
 namespace py = pybind11;
 void BindBuildingBlocks(pybind11::module_& m);  // bind_building_blocks.cc
 void BindFrameBus(pybind11::module_& m);        // bind_frame_bus.cc
+void BindRuntime(pybind11::module_& m);         // bind_runtime.cc
 using egom2p::DType;
 using egom2p::Status;
 using egom2p::StatusCode;
@@ -148,6 +149,7 @@ PYBIND11_MODULE(_runtime, m) {
   m.doc() = "EgoM2P edge C++ runtime (engines over ONNX Runtime; TensorRT where built)";
   BindBuildingBlocks(m);
   BindFrameBus(m);
+  BindRuntime(m);
 
   py::class_<PyEngine>(m, "Engine", "One exported stage run by the C++ runtime.")
       .def(py::init<const std::string&, int, const std::string&>(), py::arg("path"),

@@ -1,0 +1,27 @@
+// What a Runtime holds (internal): the validated manifest and one engine per stage it runs.
+// Immutable after Runtime::Load; streams share it through a shared_ptr.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "egom2p/bundle.h"
+#include "egom2p/engine.h"
+#include "egom2p/runtime.h"
+
+namespace egom2p {
+
+struct RuntimeState {
+  BundleManifest manifest;
+  RuntimeOptions options;
+  // stage -> engine. Engines are only Run (ONNX Runtime sessions may run concurrently).
+  std::map<std::string, std::unique_ptr<Engine>> engines;
+
+  Engine* engine(const std::string& stage) const {
+    auto it = engines.find(stage);
+    return it == engines.end() ? nullptr : it->second.get();
+  }
+};
+
+}  // namespace egom2p
