@@ -36,6 +36,8 @@ def _write_model(path: Path) -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # No build-dir override: the project's build folder (build/{wheel_tag}) is reused, where the
+    # editable install already compiled the extension, so only packaging work remains.
     subprocess.run(
         [
             sys.executable,
@@ -48,7 +50,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-q",
             "-w",
             str(out),
-            "-Cbuild-dir=" + str(out / "build"),
         ],
         check=True,
     )
