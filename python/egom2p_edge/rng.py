@@ -34,10 +34,12 @@ when their probabilities do; the stream itself is exact integer arithmetic.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is needed only by the torch-facing wrappers, imported lazily
+    import torch
 
 MASK64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
@@ -110,17 +112,29 @@ class PortableRng:
             np.float32
         )
 
-    def order(self, known: torch.Tensor) -> torch.Tensor:
-        known_np = np.asarray(known.detach().cpu(), dtype=bool).reshape(-1)
+    def order_np(self, known: np.ndarray) -> np.ndarray:
+        """``order`` on numpy: (N,) bool -> (N,) int64 permutation, unknown positions first."""
+        known_np = np.asarray(known, dtype=bool).reshape(-1)
         keys = self.next_u64(known_np.size)
         pos = np.arange(known_np.size)
         unknown = pos[~known_np]
         # lexsort sorts by the last key first: key value, then position (stable tie-break).
         unknown = unknown[np.lexsort((unknown, keys[unknown]))]
-        return torch.from_numpy(np.concatenate([unknown, pos[known_np]]).astype(np.int64))
+        return np.concatenate([unknown, pos[known_np]]).astype(np.int64)
+
+    def order(self, known: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        return torch.from_numpy(self.order_np(np.asarray(known.detach().cpu(), dtype=bool)))
 
     def sample(self, probs: torch.Tensor) -> torch.Tensor:
-        p = np.asarray(probs.detach().cpu(), dtype=np.float32)
+        import torch
+
+        return torch.from_numpy(self.sample_np(np.asarray(probs.detach().cpu())))
+
+    def sample_np(self, probs: np.ndarray) -> np.ndarray:
+        """``sample`` on numpy: (R, V) float32 probabilities -> (R,) int64 tokens."""
+        p = np.asarray(probs, dtype=np.float32)
         if p.ndim != 2:
             raise ValueError(f"PortableRng.sample: probs must be (R, V), got {p.shape}")
         if not np.all(np.isfinite(p)) or np.any(p < 0):
@@ -132,4 +146,4 @@ class PortableRng:
             raise ValueError("PortableRng.sample: a row has no probability mass")
         t = u * total / 2.0**24  # exact in float64
         ok = (cdf.astype(np.float64) > t[:, None]) & (p > 0)
-        return torch.from_numpy(ok.argmax(axis=1).astype(np.int64))
+        return ok.argmax(axis=1).astype(np.int64)
