@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from egom2p_edge.checkpoints.sdk_format import checkpoint_paths, read_checkpoint_header
-from egom2p_edge.models.video import VideoTokenizer, VideoTokenizerConfig
+from egom2p_edge.models.video import VideoTokenizer, load_video_tokenizer
 from egom2p_edge.models.vqvae import VQVAE, load_vqvae
 
 ROLES = ("cam", "gaze", "video")
@@ -32,26 +32,6 @@ def _sha256(path: Path) -> str | None:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def load_video_tokenizer(path: str | Path, device: str = "cpu") -> VideoTokenizer:
-    """An eval-mode ``VideoTokenizer`` from our checkpoint or a released ``.jit`` pair folder."""
-    path = Path(path)
-    if path.is_dir() and (path / "encoder.jit").is_file():
-        from egom2p_edge.checkpoints.video_import import load_released_jit
-
-        return load_released_jit(path).to(device)
-    from egom2p_edge.checkpoints.sdk_format import load_checkpoint
-
-    kind, config, state, _ = load_checkpoint(path, device=device)
-    if kind != "video_tokenizer":
-        raise ValueError(f"{path} holds a {kind!r} checkpoint, not a video tokenizer")
-    model = VideoTokenizer(VideoTokenizerConfig.from_dict(config)).to(device)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not match the config: {exc}") from None
-    return model.eval()
 
 
 def describe_checkpoint(path: str | Path) -> dict[str, Any]:

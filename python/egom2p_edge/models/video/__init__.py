@@ -3,6 +3,7 @@ architecture): Haar patching, factorised causal 3-D convolutions, middle-block a
 
 from egom2p_edge.models.video.config import PRESETS, VideoTokenizerConfig, preset
 from egom2p_edge.models.video.fsq import FSQ
+from egom2p_edge.models.video.io import load_video_tokenizer, save_video_tokenizer
 from egom2p_edge.models.video.preprocess import (
     CropRegion,
     crop_frames,
@@ -21,7 +22,9 @@ __all__ = [
     "VideoTokenizerConfig",
     "crop_frames",
     "frames_to_tensor",
+    "load_video_tokenizer",
     "pad_frames",
     "preset",
+    "save_video_tokenizer",
     "tensor_to_frames",
 ]
