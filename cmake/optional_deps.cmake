@@ -1,5 +1,6 @@
-# Optional native dependencies: TensorRT (only where NvInfer.h and libnvinfer exist, e.g. JetPack)
-# and ZeroMQ (Debian's libzmq3-dev + cppzmq-dev). egom2p_apply_optional_deps(target) adds them.
+# Optional native dependencies: TensorRT (only where NvInfer.h, libnvinfer and the CUDA runtime
+# exist, e.g. JetPack) and ZeroMQ (Debian's libzmq3-dev + cppzmq-dev).
+# egom2p_apply_optional_deps(target) adds them; EGOM2P_WITH_TENSORRT / cppzmq_FOUND say which.
 
 find_path(EGOM2P_TRT_INCLUDE_DIR NvInfer.h
   HINTS /usr/include/x86_64-linux-gnu /usr/include/aarch64-linux-gnu /usr/local/tensorrt/include
@@ -8,8 +9,17 @@ find_library(EGOM2P_TRT_LIBRARY nvinfer
   HINTS /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/local/tensorrt/lib
         $ENV{TENSORRT_ROOT}/lib)
 if(EGOM2P_TRT_INCLUDE_DIR AND EGOM2P_TRT_LIBRARY)
+  # The native backend also needs the CUDA runtime (device buffers, streams).
+  find_package(CUDAToolkit QUIET)
+endif()
+if(EGOM2P_TRT_INCLUDE_DIR AND EGOM2P_TRT_LIBRARY AND CUDAToolkit_FOUND)
   set(EGOM2P_WITH_TENSORRT ON)
-  message(STATUS "TensorRT found: ${EGOM2P_TRT_LIBRARY} (native TensorRT backend enabled)")
+  message(STATUS "TensorRT found: ${EGOM2P_TRT_LIBRARY} with CUDA ${CUDAToolkit_VERSION} "
+                 "(native TensorRT backend enabled)")
+elseif(EGOM2P_TRT_INCLUDE_DIR AND EGOM2P_TRT_LIBRARY)
+  set(EGOM2P_WITH_TENSORRT OFF)
+  message(STATUS "TensorRT found but not the CUDA toolkit (find_package(CUDAToolkit)): the "
+                 "native TensorRT backend is skipped; install cuda-cudart-dev / set CUDAToolkit_ROOT")
 else()
   set(EGOM2P_WITH_TENSORRT OFF)
   message(STATUS "TensorRT not found (no NvInfer.h / libnvinfer): the TensorRT backend is skipped; "
@@ -33,7 +43,7 @@ endif()
 function(egom2p_apply_optional_deps target)
   if(EGOM2P_WITH_TENSORRT)
     target_include_directories(${target} PRIVATE ${EGOM2P_TRT_INCLUDE_DIR})
-    target_link_libraries(${target} PRIVATE ${EGOM2P_TRT_LIBRARY})
+    target_link_libraries(${target} PRIVATE ${EGOM2P_TRT_LIBRARY} CUDA::cudart)
     target_compile_definitions(${target} PRIVATE EGOM2P_WITH_TENSORRT=1)
   endif()
   if(cppzmq_FOUND)

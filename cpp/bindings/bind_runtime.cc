@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "egom2p/backends.h"
 #include "egom2p/bundle.h"
 #include "egom2p/bundle_names.h"
 #include "egom2p/runtime.h"
+#include "runtime_convert.h"
 
 namespace py = pybind11;
 
@@ -24,63 +26,8 @@ namespace {
 
 using egom2p::Status;
 using egom2p::StatusCode;
-
-[[noreturn]] void RaiseStatus(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kNotFound:
-      PyErr_SetString(PyExc_FileNotFoundError, s.message().c_str());
-      throw py::error_already_set();
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kUnavailable: throw py::value_error(s.message());
-    default: throw std::runtime_error(s.ToString());
-  }
-}
-
-template <typename T>
-py::array_t<T> ToArray(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  py::array_t<T> a(shape);
-  std::copy(v.begin(), v.end(), a.mutable_data());
-  return a;
-}
-
-py::dict PredictionToDict(const egom2p::WindowPrediction& p) {
-  py::dict d;
-  d["window_index"] = p.window_index;
-  d["timestamp_ns"] = p.timestamp_ns;
-  d["start_timestamp_ns"] = p.start_timestamp_ns;
-  d["missing_frames"] = p.missing_frames;
-  py::dict tokens, probs;
-  for (const auto& t : p.targets) {
-    const auto k = static_cast<py::ssize_t>(t.tokens.size());
-    tokens[py::str(t.name)] = ToArray(t.tokens, {k});
-    probs[py::str(t.name)] = ToArray(t.token_probs, {k});
-  }
-  d["tokens"] = tokens;
-  d["token_probs"] = probs;
-  const py::ssize_t n = p.trajectory_samples;
-  d["gaze_xy_norm"] =
-      p.gaze_xy_norm.empty() ? py::object(py::none()) : py::object(ToArray(p.gaze_xy_norm, {n, 2}));
-  d["T_window_camera"] = p.T_window_camera.empty()
-                             ? py::object(py::none())
-                             : py::object(ToArray(p.T_window_camera, {n, 4, 4}));
-  return d;
-}
-
-py::list PredictionsToList(const std::vector<egom2p::WindowPrediction>& predictions) {
-  py::list out;
-  for (const auto& p : predictions) out.append(PredictionToDict(p));
-  return out;
-}
-
-py::dict TimerToDict(const egom2p::StageTimer& t) {
-  py::dict d;
-  d["count"] = t.count;
-  d["total_us"] = t.total_us;
-  d["max_us"] = t.max_us;
-  d["last_us"] = t.last_us;
-  return d;
-}
+using egom2p_py::PredictionsToList;
+using egom2p_py::RaiseStatus;
 
 std::string DescribeArray(const py::array& a) {
   std::string shape = "(";
@@ -108,9 +55,11 @@ py::array CheckRgb(const py::handle& obj) {
   return py::array::ensure(a, py::array::c_style);
 }
 
+// One stream of a runtime: synchronous (egom2p::Stream) or live (egom2p::LiveStream).
 class PyStream {
  public:
-  explicit PyStream(std::unique_ptr<egom2p::Stream> stream) : stream_(std::move(stream)) {}
+  explicit PyStream(std::unique_ptr<egom2p::Stream> stream) : sync_(std::move(stream)) {}
+  explicit PyStream(std::unique_ptr<egom2p::LiveStream> live) : live_(std::move(live)) {}
 
   py::list Push(const py::handle& rgb, int64_t timestamp_ns) {
     py::array frame = CheckRgb(rgb);
@@ -120,8 +69,9 @@ class PyStream {
     Status s;
     {
       py::gil_scoped_release release;
-      std::lock_guard<std::mutex> lock(mu_);  // one stream, one caller at a time
-      s = stream_->Push(data, h, w, timestamp_ns, &out);
+      std::lock_guard<std::mutex> lock(mu_);  // one stream, one pusher at a time
+      s = live_ ? live_->Push(data, h, w, timestamp_ns, &out)
+                : sync_->Push(data, h, w, timestamp_ns, &out);
     }
     if (!s.ok()) RaiseStatus(s);
     return PredictionsToList(out);
@@ -133,42 +83,63 @@ class PyStream {
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mu_);
-      s = stream_->Flush(&out);
+      s = live_ ? live_->Flush(&out) : sync_->Flush(&out);
     }
     if (!s.ok()) RaiseStatus(s);
     return PredictionsToList(out);
   }
 
-  py::dict Timings() {
-    std::lock_guard<std::mutex> lock(mu_);
-    const egom2p::StreamTimings& t = stream_->timings();
-    py::dict d;
-    d["preprocess"] = TimerToDict(t.preprocess);
-    d["tokenize"] = TimerToDict(t.tokenize);
-    d["encode"] = TimerToDict(t.encode);
-    d["decode"] = TimerToDict(t.decode);
-    d["sample"] = TimerToDict(t.sample);
-    d["detokenize"] = TimerToDict(t.detokenize);
-    d["window"] = TimerToDict(t.window);
-    return d;
+  // The getters take no stream lock: the C++ stream guards its timers and tracks itself.
+  py::dict Timings() const { return egom2p_py::TimingsToDict(stream().timings()); }
+
+  py::dict Trajectory(int64_t since_ns) const {
+    egom2p::Trajectory t;
+    {
+      py::gil_scoped_release release;
+      stream().GetTrajectory(since_ns, &t);
+    }
+    return egom2p_py::TrajectoryToDict(t);
   }
 
-  std::vector<std::string> Targets() const { return stream_->targets(); }
-  std::string Mode() const { return stream_->mode(); }
+  py::dict GazeTrack(int64_t since_ns) const {
+    egom2p::GazeTrack g;
+    {
+      py::gil_scoped_release release;
+      stream().GetGazeTrack(since_ns, &g);
+    }
+    return egom2p_py::GazeTrackToDict(g);
+  }
+
+  py::dict LiveStats() const {
+    if (!live_) throw py::value_error("live_stats: this stream is not live (realtime=False)");
+    return egom2p_py::LiveStatsToDict(live_->stats());
+  }
+
+  std::vector<std::string> Targets() const { return stream().targets(); }
+  std::string Mode() const { return stream().mode(); }
+  bool Realtime() const { return live_ != nullptr; }
 
  private:
-  std::unique_ptr<egom2p::Stream> stream_;
+  const egom2p::Stream& stream() const { return live_ ? live_->stream() : *sync_; }
+
+  std::unique_ptr<egom2p::Stream> sync_;
+  std::unique_ptr<egom2p::LiveStream> live_;
   std::mutex mu_;
 };
 
 class PyRuntime {
  public:
   PyRuntime(const std::string& bundle_dir, int threads, const std::string& backend,
-            bool check_hashes) {
+            bool check_hashes, const std::vector<std::string>& providers, bool allow_fallback,
+            const std::string& engine_cache_dir, int device_id) {
     egom2p::RuntimeOptions options;
     options.threads = threads;
     options.backend = backend;
     options.check_hashes = check_hashes;
+    options.providers = providers;
+    options.allow_fallback = allow_fallback;
+    options.engine_cache_dir = engine_cache_dir;
+    options.device_id = device_id;
     egom2p::Result<std::shared_ptr<const egom2p::Runtime>> r = egom2p::Status();
     {
       py::gil_scoped_release release;
@@ -183,7 +154,8 @@ class PyRuntime {
                                    std::optional<double> temperature, std::optional<int> steps,
                                    const std::map<std::string, int>& steps_per_target,
                                    std::optional<double> guidance_scale,
-                                   std::optional<double> top_p) const {
+                                   std::optional<double> top_p, bool reuse_condition,
+                                   double history_s, bool realtime, int queue_windows) const {
     egom2p::StreamOptions o;
     o.targets = targets;
     o.hop_frames = hop_frames;
@@ -194,12 +166,22 @@ class PyRuntime {
     o.steps_per_target = steps_per_target;
     o.guidance_scale = guidance_scale;
     o.top_p = top_p;
+    o.reuse_condition = reuse_condition;
+    o.history_s = history_s;
+    if (realtime) {
+      egom2p::LiveOptions live;
+      live.queue_windows = queue_windows;
+      auto s = runtime_->CreateLiveStream(o, live);
+      if (!s.ok()) RaiseStatus(s.status());
+      return std::make_unique<PyStream>(std::move(s.value()));
+    }
     auto s = runtime_->CreateStream(o);
     if (!s.ok()) RaiseStatus(s.status());
     return std::make_unique<PyStream>(std::move(s.value()));
   }
 
   std::string Root() const { return runtime_->manifest().root; }
+  std::map<std::string, std::string> StageBackends() const { return runtime_->stage_backends(); }
 
  private:
   std::shared_ptr<const egom2p::Runtime> runtime_;
@@ -210,20 +192,38 @@ class PyRuntime {
 void BindRuntime(py::module_& m) {
   py::class_<PyStream>(m, "Stream", "One input stream of a Runtime (egom2p/runtime.h).")
       .def("push", &PyStream::Push, py::arg("rgb"), py::arg("timestamp_ns"),
-           "Add an (H, W, 3) uint8 frame; returns the completed windows as dicts.")
+           "Add an (H, W, 3) uint8 frame; returns the completed (live: ready) windows as dicts.")
       .def("flush", &PyStream::Flush, "End of stream: the windows the last frames complete.")
-      .def("timings", &PyStream::Timings, "Per stage: count, total_us, max_us, last_us.")
+      .def("timings", &PyStream::Timings,
+           "Per stage, step and latency: count, total_us, max_us, last_us, p50/p90/p99_us.")
+      .def("trajectory", &PyStream::Trajectory, py::arg("since_ns"),
+           "The continuous camera trajectory as a dict of arrays.")
+      .def("gaze_track", &PyStream::GazeTrack, py::arg("since_ns"),
+           "The continuous gaze track as a dict of arrays.")
+      .def("live_stats", &PyStream::LiveStats, "Live mode: queue, drops, latency percentiles.")
       .def_property_readonly("targets", &PyStream::Targets)
-      .def_property_readonly("mode", &PyStream::Mode);
+      .def_property_readonly("mode", &PyStream::Mode)
+      .def_property_readonly("realtime", &PyStream::Realtime);
 
   py::class_<PyRuntime>(m, "Runtime", "A loaded bundle with its engines (egom2p/runtime.h).")
-      .def(py::init<const std::string&, int, const std::string&, bool>(), py::arg("bundle_dir"),
-           py::arg("threads") = 0, py::arg("backend") = "onnxruntime",
-           py::arg("check_hashes") = true)
+      .def(py::init<const std::string&, int, const std::string&, bool,
+                    const std::vector<std::string>&, bool, const std::string&, int>(),
+           py::arg("bundle_dir"), py::arg("threads") = 0, py::arg("backend") = "onnxruntime",
+           py::arg("check_hashes") = true, py::arg("providers") = std::vector<std::string>{"cpu"},
+           py::arg("allow_fallback") = false, py::arg("engine_cache_dir") = "",
+           py::arg("device_id") = 0)
       .def("stream", &PyRuntime::Stream, py::arg("targets"), py::arg("hop_frames"), py::arg("seed"),
            py::arg("mode"), py::arg("temperature"), py::arg("steps"), py::arg("steps_per_target"),
-           py::arg("guidance_scale"), py::arg("top_p"))
-      .def_property_readonly("root", &PyRuntime::Root);
+           py::arg("guidance_scale"), py::arg("top_p"), py::arg("reuse_condition") = false,
+           py::arg("history_s") = 0.0, py::arg("realtime") = false, py::arg("queue_windows") = 2)
+      .def_property_readonly("root", &PyRuntime::Root)
+      .def_property_readonly("stage_backends", &PyRuntime::StageBackends);
+
+  m.def(
+      "available_providers", []() { return egom2p::OrtAvailableProviders(); },
+      "The execution providers of the loaded ONNX Runtime library.");
+  m.def("tensorrt_built", &egom2p::TensorRtBuilt,
+        "Whether this build has the native TensorRT backend.");
 
   m.def(
       "validate_bundle",

@@ -225,6 +225,53 @@ Status ParseSections(const JsonFields& f, BundleManifest* m) {
   return Status::Ok();
 }
 
+// The optional sections of reduced-precision bundles: the per-stage precision and the TensorRT
+// engine records (read leniently: only the fields the runtime uses are required).
+const std::vector<std::string> kPrecisions = {"fp32", "fp16", "int8"};
+
+Status ParsePrecisionAndEngines(const JsonFields& f, BundleManifest* m) {
+  JsonFields o(nullptr, "", "");
+  bool found = false;
+  EGOM2P_TRY(f.Obj("precision", true, &o, &found));
+  if (found) {
+    JsonFields stages(nullptr, "", "");
+    EGOM2P_TRY(o.Obj("stages", false, &stages, nullptr));
+    for (const auto& [key, value] : stages.json().items()) {
+      JsonFields st(nullptr, "", "");
+      EGOM2P_TRY(stages.Obj(key, false, &st, nullptr));
+      EGOM2P_TRY(st.Str("precision", &m->stage_precision[key], kPrecisions));
+    }
+  }
+  const json* list = nullptr;
+  EGOM2P_TRY(f.Raw("engines", true, &list));
+  if (list == nullptr || list->is_null()) return Status::Ok();
+  EGOM2P_TRY(f.List("engines", &list));
+  for (size_t i = 0; i < list->size(); ++i) {
+    EGOM2P_TRY(f.Item("engines", i, &o));
+    EngineRecord e;
+    EGOM2P_TRY(o.Str("stage", &e.stage));
+    EGOM2P_TRY(o.Str("file", &e.file));
+    EGOM2P_TRY(o.Str("precision", &e.precision));
+    EGOM2P_TRY(o.Str("tensorrt_version", &e.tensorrt_version));
+    EGOM2P_TRY(o.Str("gpu_name", &e.gpu_name));
+    EGOM2P_TRY(o.Str("compute_capability", &e.compute_capability));
+    JsonFields profile(nullptr, "", "");
+    EGOM2P_TRY(o.Obj("profile", false, &profile, nullptr));
+    for (const auto& [tensor, value] : profile.json().items()) {
+      JsonFields shapes(nullptr, "", "");
+      EGOM2P_TRY(profile.Obj(tensor, false, &shapes, nullptr));
+      auto& dst = e.profile[tensor];
+      for (const char* k : {"min", "opt", "max"}) {
+        std::vector<int64_t> shape;
+        EGOM2P_TRY(shapes.Ints(k, 0, &shape));
+        dst.push_back(shape);
+      }
+    }
+    m->engines.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
 Status CheckConsistency(const BundleManifest& m, const std::string& source) {
   std::set<std::string> listed;
   for (const auto& e : m.files) {
@@ -261,6 +308,16 @@ Status CheckConsistency(const BundleManifest& m, const std::string& source) {
     return Invalid(source, std::string("fields 'backbone' and 'decoding' must be present exactly "
                                        "when the stage ") +
                                bn::kBackboneEncoder + " is");
+  }
+  for (size_t i = 0; i < m.engines.size(); ++i) {
+    const EngineRecord& e = m.engines[i];
+    const std::string where = "field 'engines[" + std::to_string(i) + "]";
+    if (!m.HasStage(e.stage)) {
+      return Invalid(source, where + ".stage' names " + e.stage + ", which the bundle lacks");
+    }
+    if (!listed.count(e.file)) {
+      return Invalid(source, where + ".file' names " + e.file + ", which 'files' does not list");
+    }
   }
   if (!has_bb) return Status::Ok();
   for (const auto& t : m.backbone->decoder_targets) {
@@ -315,6 +372,11 @@ const ModalityEntry* BundleManifest::FindModality(const std::string& name) const
   return nullptr;
 }
 
+std::string BundleManifest::StagePrecision(const std::string& stage) const {
+  auto it = stage_precision.find(stage);
+  return it == stage_precision.end() ? preset_precision : it->second;
+}
+
 std::string BundleManifest::StagePath(const std::string& stage) const {
   auto it = stages.find(stage);
   return it == stages.end() ? std::string() : root + "/" + it->second.file;
@@ -332,6 +394,9 @@ Result<BundleManifest> ParseBundleManifest(const std::string& json_text,
   EGOM2P_TRY(f.Str("sdk_version", &m.sdk_version));
   EGOM2P_TRY(f.Obj("preset", false, &o, nullptr));
   EGOM2P_TRY(o.Str("name", &m.preset_name));
+  const json* precision = nullptr;
+  EGOM2P_TRY(o.Raw("precision", true, &precision));
+  if (precision != nullptr) EGOM2P_TRY(o.Str("precision", &m.preset_precision));
   EGOM2P_TRY(f.Obj("session_options", false, &o, nullptr));
   EGOM2P_TRY(o.Int("intra_op_threads", 0, &m.session_options.intra_op_threads));
   EGOM2P_TRY(o.Int("inter_op_threads", 0, &m.session_options.inter_op_threads));
@@ -360,6 +425,7 @@ Result<BundleManifest> ParseBundleManifest(const std::string& json_text,
     m.modalities.push_back(e);
   }
   EGOM2P_TRY(ParseSections(f, &m));
+  EGOM2P_TRY(ParsePrecisionAndEngines(f, &m));
   EGOM2P_TRY(CheckConsistency(m, source));
   return m;
 }

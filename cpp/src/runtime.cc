@@ -3,7 +3,9 @@
 #include "egom2p/runtime.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "egom2p/backends.h"
 #include "egom2p/bundle_names.h"
 #include "runtime_state.h"
 
@@ -43,26 +45,66 @@ Status CheckStreamable(const BundleManifest& m) {
 
 }  // namespace
 
-void StageTimer::Add(int64_t us) {
-  ++count;
-  total_us += us;
-  max_us = std::max(max_us, us);
-  last_us = us;
+Runtime::~Runtime() = default;
+
+namespace {
+
+// The engine of one stage on the chosen backend.
+Result<std::unique_ptr<Engine>> OpenEngine(const BundleManifest& m, const std::string& stage,
+                                           const RuntimeOptions& options, const EngineOptions& eo,
+                                           const std::vector<std::string>& providers,
+                                           const std::optional<TensorRtDevice>& trt) {
+  const std::string onnx = m.StagePath(stage);
+  if (trt) {
+    Result<const EngineRecord*> record = SelectEngineRecord(m, stage, *trt);
+    if (record.ok()) {
+      return CreateTensorRtEngine(m.root + "/" + record.value()->file, m.stages.at(stage),
+                                  options.device_id);
+    }
+    if (!options.allow_fallback) return record.status();
+    // Fallback: this stage runs on ONNX Runtime (CPU).
+    return CreateOrtEngine(onnx, eo);
+  }
+  if (providers.size() == 1 && providers[0] == "cpu") return CreateOrtEngine(onnx, eo);
+  ProviderOptions po;
+  po.providers = providers;
+  po.allow_fallback = options.allow_fallback;
+  po.engine_cache_dir = options.engine_cache_dir;
+  po.device_id = options.device_id;
+  po.precision = m.StagePrecision(stage);
+  return CreateOrtProviderEngine(onnx, eo, po);
 }
 
-Runtime::~Runtime() = default;
+}  // namespace
 
 Result<std::shared_ptr<const Runtime>> Runtime::Load(const std::string& bundle_dir,
                                                      const RuntimeOptions& options) {
-  if (options.backend != "onnxruntime") {
-    return Status(StatusCode::kUnavailable,
-                  "backend '" + options.backend +
-                      "' is not available; this build offers 'onnxruntime' (CPU)");
+  if (options.backend != "onnxruntime" && options.backend != "tensorrt") {
+    return Status(StatusCode::kInvalidArgument,
+                  "backend '" + options.backend + "' is not one of 'onnxruntime', 'tensorrt'");
   }
   if (options.threads < 0) {
     return Status(StatusCode::kInvalidArgument,
                   "threads must be >= 1 (or 0: the bundle's session options), got " +
                       std::to_string(options.threads));
+  }
+  if (options.device_id < 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "device_id must be >= 0, got " + std::to_string(options.device_id));
+  }
+  std::vector<std::string> providers;
+  std::optional<TensorRtDevice> trt;
+  if (options.backend == "onnxruntime") {
+    ProviderOptions po;
+    po.providers = options.providers;
+    po.allow_fallback = options.allow_fallback;
+    Result<std::vector<std::string>> used = ResolveProviders(po, OrtAvailableProviders());
+    if (!used.ok()) return used.status();
+    providers = used.value();
+  } else {
+    Result<TensorRtDevice> probe = ProbeTensorRt(options.device_id);
+    if (!probe.ok()) return probe.status();
+    trt = probe.value();
   }
   Result<BundleManifest> manifest = LoadBundle(bundle_dir, options.check_hashes);
   if (!manifest.ok()) return manifest.status();
@@ -80,18 +122,23 @@ Result<std::shared_ptr<const Runtime>> Runtime::Load(const std::string& bundle_d
     if (state->manifest.HasStage(s)) stages.push_back(s);
   }
   for (const std::string& stage : stages) {
-    const std::string path = state->manifest.StagePath(stage);
-    Result<std::unique_ptr<Engine>> engine = CreateOrtEngine(path, eo);
+    Result<std::unique_ptr<Engine>> engine =
+        OpenEngine(state->manifest, stage, options, eo, providers, trt);
     if (!engine.ok()) return engine.status();
     if (Status s = CheckEngineMatchesStage(*engine.value(), state->manifest.stages.at(stage));
         !s.ok()) {
       return s;
     }
+    state->stage_backends[stage] = engine.value()->backend();
     state->engines[stage] = std::move(engine.value());
   }
   auto runtime = std::shared_ptr<Runtime>(new Runtime());
   runtime->state_ = std::move(state);
   return std::shared_ptr<const Runtime>(std::move(runtime));
+}
+
+std::map<std::string, std::string> Runtime::stage_backends() const {
+  return state_->stage_backends;
 }
 
 const BundleManifest& Runtime::manifest() const { return state_->manifest; }

@@ -15,8 +15,10 @@ namespace egom2p {
 struct RuntimeState {
   BundleManifest manifest;
   RuntimeOptions options;
-  // stage -> engine. Engines are only Run (ONNX Runtime sessions may run concurrently).
+  // stage -> engine. Engines are only Run (ONNX Runtime sessions may run concurrently; the
+  // TensorRT engines lock around their execution context).
   std::map<std::string, std::unique_ptr<Engine>> engines;
+  std::map<std::string, std::string> stage_backends;  // stage -> Engine::backend()
 
   Engine* engine(const std::string& stage) const {
     auto it = engines.find(stage);

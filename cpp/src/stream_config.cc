@@ -50,6 +50,10 @@ Status CheckOverrides(const StreamOptions& o) {
   if (o.top_p && !(*o.top_p >= 0 && *o.top_p <= 1)) {
     return Bad("top_p must be in [0, 1] (0 = off), got " + std::to_string(*o.top_p));
   }
+  if (!(o.history_s >= 0) || !std::isfinite(o.history_s)) {
+    return Bad("history_s must be a number of seconds >= 0 (0 = keep every sample), got " +
+               std::to_string(o.history_s));
+  }
   if (o.steps && *o.steps < 1) return Bad("steps must be >= 1, got " + std::to_string(*o.steps));
   for (const auto& [k, v] : o.steps_per_target) {
     if (v < 1) return Bad("steps['" + k + "'] must be >= 1, got " + std::to_string(v));
@@ -111,6 +115,12 @@ Result<ResolvedDecoding> ResolveDecoding(const BundleManifest& m, const StreamOp
     out.targets.push_back(t);
   }
   out.mode = o.mode.empty() ? m.decoding->targets.at(names[0]).mode : o.mode;
+  if (o.reuse_condition && out.mode == "official") {
+    return Bad(
+        "reuse_condition=True changes the decoding, so it is only offered in the fast modes; "
+        "pass mode='joint' or mode='single_pass' (official mode is the paper's recipe)");
+  }
+  out.reuse_condition = o.reuse_condition;
   out.condition = m.decoding->condition;
   out.grow_conditioning = m.decoding->grow_conditioning;
   return out;

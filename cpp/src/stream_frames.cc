@@ -8,6 +8,9 @@ namespace egom2p {
 namespace {
 
 constexpr int64_t kNsPerS = 1000000000;
+// A larger jump between two frames is refused (a clock reset, not a pause): resampling across it
+// would walk every grid time in between.
+constexpr int64_t kMaxJumpNs = 3600 * kNsPerS;
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -45,6 +48,7 @@ Status WindowAssembler::Store(int64_t grid_index, const uint8_t* rgb, int height
     it = resizers_.emplace(key, std::move(r.value())).first;
   }
   std::vector<uint8_t>& dst = samples_[grid_index];
+  sizes_[grid_index] = key;
   dst.resize(it->second.output_elements());
   return it->second.ResizeU8(rgb, it->second.input_elements(), dst.data(), dst.size());
 }
@@ -58,6 +62,14 @@ Status WindowAssembler::Push(const uint8_t* rgb, int height, int width, int64_t 
                       std::to_string(height) + " x " + std::to_string(width));
   }
   const int64_t index = resampler_.frames_pushed();
+  // Unsigned: the difference of two int64 timestamps may not fit an int64.
+  const uint64_t jump = static_cast<uint64_t>(timestamp_ns) - static_cast<uint64_t>(last_ns_);
+  if (index > 0 && timestamp_ns > last_ns_ && jump > static_cast<uint64_t>(kMaxJumpNs)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "push: timestamp_ns " + std::to_string(timestamp_ns) + " is " +
+                      std::to_string(jump / kNsPerS) +
+                      " s after the previous frame (more than 3600 s): start a new stream");
+  }
   ResamplePushResult res;
   if (Status s = resampler_.Push(timestamp_ns, &res); !s.ok()) return s;
   const int64_t start = NowUs();
@@ -78,6 +90,7 @@ Status WindowAssembler::Push(const uint8_t* rgb, int height, int width, int64_t 
   std::memcpy(prev_.data(), rgb, bytes);
   prev_height_ = height;
   prev_width_ = width;
+  last_ns_ = timestamp_ns;
   EmitWindows(res.windows, out);
   return Status::Ok();
 }
@@ -114,6 +127,13 @@ void WindowAssembler::EmitWindows(const std::vector<ResampledWindow>& windows,
     if (first_filled >= 0) {
       VideoWindow vw;
       vw.window = w;
+      for (int k = n - 1; k >= 0; --k) {
+        if (imgs[k] == nullptr) continue;
+        const std::pair<int, int>& hw = sizes_[w.first_grid_index + k];
+        vw.image_height = hw.first;
+        vw.image_width = hw.second;
+        break;
+      }
       vw.frames.resize(frame_bytes * n);
       for (int k = 0; k < n; ++k) {
         if (imgs[k] == nullptr) {
@@ -126,6 +146,7 @@ void WindowAssembler::EmitWindows(const std::vector<ResampledWindow>& windows,
     }
     const int64_t next_start = (w.window_index + 1) * resampler_.config().hop_frames;
     samples_.erase(samples_.begin(), samples_.lower_bound(next_start));
+    sizes_.erase(sizes_.begin(), sizes_.lower_bound(next_start));
   }
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
+#include <set>
 
 #include "egom2p/bundle_names.h"
 
@@ -24,8 +26,9 @@ struct SlotRow {
   std::vector<int64_t> ids, modality, positions;
 };
 
-SlotRow GatherSlots(const std::vector<TokenState>& states,
-                    const std::vector<std::string>& emptied) {
+// Slots of the known tokens of the states `keep` accepts (modality-table order).
+template <typename Keep>
+SlotRow GatherSlots(const std::vector<TokenState>& states, Keep keep) {
   std::vector<const TokenState*> ordered;
   for (const auto& s : states) ordered.push_back(&s);
   std::stable_sort(ordered.begin(), ordered.end(), [](const TokenState* a, const TokenState* b) {
@@ -33,7 +36,7 @@ SlotRow GatherSlots(const std::vector<TokenState>& states,
   });
   SlotRow row;
   for (const TokenState* s : ordered) {
-    if (std::find(emptied.begin(), emptied.end(), s->name) != emptied.end()) continue;
+    if (!keep(s->name)) continue;
     for (size_t p = 0; p < s->known.size(); ++p) {
       if (!s->known[p]) continue;
       row.ids.push_back(s->ids[p]);
@@ -42,6 +45,10 @@ SlotRow GatherSlots(const std::vector<TokenState>& states,
     }
   }
   return row;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 // Encoder inputs, rows padded to a common length N >= 1. Each (B, N).
@@ -73,6 +80,64 @@ TokenState* FindState(std::vector<TokenState>* states, const std::string& name) 
   return nullptr;
 }
 
+// An encoder output and its validity: context (B, N, D) float32, valid (B, N) bool.
+struct Context {
+  Tensor context;
+  Tensor valid;
+};
+
+// Rows [cond, uncond] of (n, V_all) logits each, as float pointers into owned tensors.
+struct StepLogits {
+  std::vector<Tensor> tensors;
+  std::vector<const float*> rows;
+  int64_t v_all = 0;
+};
+
+}  // namespace
+
+namespace {
+
+Status Encode(Engine* encoder, const std::vector<SlotRow>& rows, Context* out) {
+  std::vector<Tensor> in = EncoderFeeds(rows);
+  std::vector<Tensor> res;
+  if (Status r = encoder->Run(in, &res); !r.ok()) return r;
+  out->context = std::move(res[0]);
+  out->valid = std::move(in[3]);
+  out->valid.name = bn::kContextValid;
+  return Status::Ok();
+}
+
+// Context (1, Na + Nb, D) of two batch-1 contexts, with their validity.
+Context Concat(const Context& a, const Context& b) {
+  Context out;
+  const int64_t na = a.context.shape[1], nb = b.context.shape[1], d = a.context.shape[2];
+  out.context = Tensor::Zeros(bn::kContext, DType::kFloat32, {1, na + nb, d});
+  std::copy(a.context.data.begin(), a.context.data.end(), out.context.data.begin());
+  std::copy(b.context.data.begin(), b.context.data.end(),
+            out.context.data.begin() + static_cast<std::ptrdiff_t>(a.context.data.size()));
+  out.valid = Tensor::Zeros(bn::kContextValid, DType::kBool, {1, na + nb});
+  std::copy(a.valid.data.begin(), a.valid.data.end(), out.valid.data.begin());
+  std::copy(b.valid.data.begin(), b.valid.data.end(), out.valid.data.begin() + na);
+  return out;
+}
+
+Status RunDecoder(Engine* decoder, const Context& ctx, const std::vector<int64_t>& tm,
+                  const std::vector<int64_t>& tp, Tensor* logits) {
+  const int64_t b = ctx.context.shape[0], m = static_cast<int64_t>(tm.size());
+  Tensor tmt = Tensor::Zeros(bn::kTargetModality, DType::kInt64, {b, m});
+  Tensor tpt = Tensor::Zeros(bn::kTargetPositions, DType::kInt64, {b, m});
+  for (int64_t row = 0; row < b; ++row) {
+    std::copy(tm.begin(), tm.end(), tmt.Data<int64_t>() + row * m);
+    std::copy(tp.begin(), tp.end(), tpt.Data<int64_t>() + row * m);
+  }
+  std::vector<Tensor> res;
+  Tensor context = ctx.context;
+  context.name = bn::kContext;
+  if (Status r = decoder->Run({context, ctx.valid, tmt, tpt}, &res); !r.ok()) return r;
+  *logits = std::move(res[0]);  // (B, M, V)
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status WindowDecoder::Decode(const ResolvedDecoding& decoding, const std::vector<PlanStep>& plan,
@@ -80,12 +145,24 @@ Status WindowDecoder::Decode(const ResolvedDecoding& decoding, const std::vector
                              StreamTimings* timers) {
   StreamTimings scratch;
   if (timers == nullptr) timers = &scratch;
+  if (timers->steps.size() < plan.size()) timers->steps.resize(plan.size());
+  std::vector<std::string> targets;
   for (const auto& t : decoding.targets) {
     if (FindState(states, t.name) == nullptr) {
       return Status(StatusCode::kInvalidArgument, "WindowDecoder: no state for " + t.name);
     }
+    targets.push_back(t.name);
   }
+  std::vector<std::string> inputs;
+  for (const auto& s : *states) {
+    if (!Contains(targets, s.name)) inputs.push_back(s.name);
+  }
+  const bool separate = decoding.mode != "official";
+  const bool reuse = separate && decoding.reuse_condition;
+  std::optional<Context> cached;  // (1, N_inputs, D): the inputs' encodings
+
   for (size_t s = 0; s < plan.size(); ++s) {
+    const int64_t t_step = NowUs();
     const PlanStep& step = plan[s];
     rng->BeginStep(s);
     // Query positions of each entry, in step order.
@@ -112,46 +189,84 @@ Status WindowDecoder::Decode(const ResolvedDecoding& decoding, const std::vector
       }
       positions.push_back(std::move(pos));
     }
-    std::vector<SlotRow> rows = {GatherSlots(*states, {})};
-    if (step.guided()) rows.push_back(GatherSlots(*states, step.emptied));
-    const int64_t b = static_cast<int64_t>(rows.size());
-
-    int64_t t0 = NowUs();
-    std::vector<Tensor> enc_in = EncoderFeeds(rows);
-    std::vector<Tensor> enc_out;
-    if (Status r = encoder_->Run(enc_in, &enc_out); !r.ok()) return r;
-    timers->encode.Add(NowUs() - t0);
-
-    t0 = NowUs();
-    int64_t m = 0;
-    for (const auto& p : positions) m += static_cast<int64_t>(p.size());
-    Tensor tm = Tensor::Zeros(bn::kTargetModality, DType::kInt64, {b, m});
-    Tensor tp = Tensor::Zeros(bn::kTargetPositions, DType::kInt64, {b, m});
-    for (int64_t row = 0; row < b; ++row) {
-      int64_t q = 0;
-      for (size_t i = 0; i < step.entries.size(); ++i) {
-        const int modality = decoding.targets[step.entries[i].target].modality_index;
-        for (int64_t p : positions[i]) {
-          tm.Data<int64_t>()[row * m + q] = modality;
-          tp.Data<int64_t>()[row * m + q] = p;
-          ++q;
-        }
+    std::vector<int64_t> tm, tp;  // (M,)
+    for (size_t i = 0; i < step.entries.size(); ++i) {
+      const int modality = decoding.targets[step.entries[i].target].modality_index;
+      for (int64_t p : positions[i]) {
+        tm.push_back(modality);
+        tp.push_back(p);
       }
     }
-    Tensor valid = enc_in[3];
-    valid.name = bn::kContextValid;
-    std::vector<Tensor> dec_in;
-    dec_in.push_back(std::move(enc_out[0]));
-    dec_in.push_back(std::move(valid));
-    dec_in.push_back(std::move(tm));
-    dec_in.push_back(std::move(tp));
-    std::vector<Tensor> dec_out;
-    if (Status r = decoder_->Run(dec_in, &dec_out); !r.ok()) return r;
-    timers->decode.Add(NowUs() - t0);
+    const std::vector<std::string>& emptied = step.emptied;
+    auto all = [](const std::string&) { return true; };
+    auto uncond = [&emptied](const std::string& n) { return !Contains(emptied, n); };
+
+    StepLogits logits;
+    int64_t t0 = NowUs();
+    if (!separate) {
+      std::vector<SlotRow> rows = {GatherSlots(*states, all)};
+      if (step.guided()) rows.push_back(GatherSlots(*states, uncond));
+      Context ctx;
+      if (Status r = Encode(encoder_, rows, &ctx); !r.ok()) return r;
+      timers->encode.Add(NowUs() - t0);
+      t0 = NowUs();
+      logits.tensors.resize(1);
+      if (Status r = RunDecoder(decoder_, ctx, tm, tp, &logits.tensors[0]); !r.ok()) return r;
+      timers->decode.Add(NowUs() - t0);
+      const Tensor& l = logits.tensors[0];
+      logits.v_all = l.shape[2];
+      for (int64_t b = 0; b < l.shape[0]; ++b) {
+        logits.rows.push_back(l.Data<float>() + b * l.shape[1] * l.shape[2]);
+      }
+    } else {
+      std::vector<Context> rows;
+      if (reuse && cached) {
+        auto own_only = [&inputs](const std::string& n) { return !Contains(inputs, n); };
+        Context own;
+        if (Status r = Encode(encoder_, {GatherSlots(*states, own_only)}, &own); !r.ok()) return r;
+        rows.push_back(Concat(own, *cached));
+        if (step.guided()) {
+          const std::set<std::string> e(emptied.begin(), emptied.end());
+          const std::set<std::string> in(inputs.begin(), inputs.end());
+          if (e == in) {
+            rows.push_back(std::move(own));
+          } else {
+            Context u;
+            if (Status r = Encode(encoder_, {GatherSlots(*states, uncond)}, &u); !r.ok()) return r;
+            rows.push_back(std::move(u));
+          }
+        }
+      } else {
+        Context full;
+        if (Status r = Encode(encoder_, {GatherSlots(*states, all)}, &full); !r.ok()) return r;
+        bool only_inputs = true;
+        for (const auto& st : *states) {
+          const bool any = std::find(st.known.begin(), st.known.end(), 1) != st.known.end();
+          only_inputs = only_inputs && (any == Contains(inputs, st.name));
+        }
+        if (reuse && only_inputs) cached = full;
+        rows.push_back(std::move(full));
+        if (step.guided()) {
+          Context u;
+          if (Status r = Encode(encoder_, {GatherSlots(*states, uncond)}, &u); !r.ok()) return r;
+          rows.push_back(std::move(u));
+        }
+      }
+      timers->encode.Add(NowUs() - t0);
+      t0 = NowUs();
+      logits.tensors.resize(rows.size());
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (Status st = RunDecoder(decoder_, rows[r], tm, tp, &logits.tensors[r]); !st.ok()) {
+          return st;
+        }
+        logits.rows.push_back(logits.tensors[r].Data<float>());
+      }
+      logits.v_all = logits.tensors[0].shape[2];
+      timers->decode.Add(NowUs() - t0);
+    }
 
     t0 = NowUs();
-    const Tensor& logits = dec_out[0];  // (B, M, V)
-    const int64_t v_all = logits.shape[2];
+    const int64_t v_all = logits.v_all;
     int64_t start = 0;
     for (size_t i = 0; i < step.entries.size(); ++i) {
       const PlanEntry& e = step.entries[i];
@@ -160,17 +275,17 @@ Status WindowDecoder::Decode(const ResolvedDecoding& decoding, const std::vector
       const int64_t n = static_cast<int64_t>(pos.size());
       const int64_t v = t.vocab_size;
       // This target's rows, cut to its own vocabulary: (n, V_t) per pass, then guided.
-      std::vector<float> cond(n * v), uncond(step.guided() ? n * v : 0), guided(n * v);
+      std::vector<float> cond(n * v), unc(step.guided() ? n * v : 0), guided(n * v);
       for (int64_t r = 0; r < n; ++r) {
-        const float* c = logits.Data<float>() + (start + r) * v_all;
+        const float* c = logits.rows[0] + (start + r) * v_all;
         std::copy(c, c + v, cond.begin() + r * v);
         if (step.guided()) {
-          const float* u = logits.Data<float>() + (m + start + r) * v_all;
-          std::copy(u, u + v, uncond.begin() + r * v);
+          const float* u = logits.rows[1] + (start + r) * v_all;
+          std::copy(u, u + v, unc.begin() + r * v);
         }
       }
       start += n;
-      GuideLogits(cond.data(), step.guided() ? uncond.data() : nullptr, n * v, step.guidance_scale,
+      GuideLogits(cond.data(), step.guided() ? unc.data() : nullptr, n * v, step.guidance_scale,
                   guided.data());
       std::vector<int64_t> tokens(n);
       std::vector<float> probs(n);
@@ -194,6 +309,7 @@ Status WindowDecoder::Decode(const ResolvedDecoding& decoding, const std::vector
       }
     }
     timers->sample.Add(NowUs() - t0);
+    timers->steps[s].Add(NowUs() - t_step);
   }
   return Status::Ok();
 }

@@ -96,5 +96,23 @@ TEST(WindowAssembler, FinishDecidesTheLastSamples) {
   EXPECT_EQ(out.size(), 1u);
 }
 
+TEST(WindowAssembler, RefusesAClockJumpAndRecordsTheFrameSize) {
+  WindowAssembler a = Make();
+  StageTimer timer;
+  std::vector<VideoWindow> out;
+  std::vector<uint8_t> f = Solid(12, 20, 7);
+  ASSERT_TRUE(a.Push(f.data(), 12, 20, INT64_MIN + 1, &timer, &out).ok());
+  Status s = a.Push(f.data(), 12, 20, INT64_MAX, &timer, &out);  // no overflow: refused
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("start a new stream"), std::string::npos) << s.message();
+  WindowAssembler b = Make();
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(b.Push(f.data(), 12, 20, i * kPeriod, &timer, &out).ok());
+  }
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].image_height, 12);
+  EXPECT_EQ(out[0].image_width, 20);
+}
+
 }  // namespace
 }  // namespace egom2p

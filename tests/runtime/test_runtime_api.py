@@ -60,10 +60,14 @@ def test_push_returns_a_window_exactly_when_it_completes(impl, synth_clip):
     assert counts == [0] * 15 + [1]
     assert stream.flush() == []
     timings = stream.timings()
-    assert set(timings) == set(STAGES)
+    assert list(timings) == [*STAGES, "step_0", "latency"]  # single_pass: one step
     assert timings["window"]["count"] == timings["tokenize"]["count"] == 1
-    assert timings["encode"]["count"] == timings["decode"]["count"] == 1  # one single_pass step
-    assert timings["window"]["total_ms"] >= timings["encode"]["total_ms"] > 0
+    assert timings["encode"]["count"] == timings["decode"]["count"] == 1
+    assert timings["step_0"]["count"] == timings["latency"]["count"] == 1
+    assert timings["window"]["total_ms"] >= timings["step_0"]["total_ms"] > 0
+    assert timings["latency"]["total_ms"] >= timings["window"]["total_ms"]
+    w = timings["window"]
+    assert w["p50_ms"] == w["p90_ms"] == w["p99_ms"] == w["max_ms"] == w["total_ms"]
 
 
 def test_targets_subset(runtime, reference, synth_clip):

@@ -109,11 +109,28 @@ struct SessionOptionsSpec {
   std::string execution_mode = "sequential";
 };
 
+// One TensorRT engine built from a stage by egom2p build-engines (bundle.json "engines"; the
+// Python side: egom2p_edge.bundle.engines). An engine runs only with its TensorRT version, on its
+// GPU, for input shapes inside its profile.
+struct EngineRecord {
+  std::string stage;
+  std::string file;       // inside the bundle, listed in `files`
+  std::string precision;  // "fp32", "fp16" or "int8"
+  std::string tensorrt_version;
+  std::string gpu_name;
+  std::string compute_capability;
+  // input -> {min, opt, max} shapes of the optimisation profile
+  std::map<std::string, std::vector<std::vector<int64_t>>> profile;
+};
+
 struct BundleManifest {
   std::string root;  // the bundle folder
   int format_version = 0;
   std::string sdk_version;
   std::string preset_name;
+  std::string preset_precision = "fp32";               // "fp32", "fp16" or "int8"
+  std::map<std::string, std::string> stage_precision;  // "precision.stages" (absent: preset's)
+  std::vector<EngineRecord> engines;                   // "engines" (absent: none)
   SessionOptionsSpec session_options;
   std::vector<FileEntry> files;
   std::map<std::string, StageSpec> stages;
@@ -127,6 +144,8 @@ struct BundleManifest {
   const ModalityEntry* FindModality(const std::string& name) const;
   bool HasStage(const std::string& stage) const { return stages.count(stage) > 0; }
   std::string StagePath(const std::string& stage) const;
+  // The precision of a stage's graph: "precision.stages", else the preset's.
+  std::string StagePrecision(const std::string& stage) const;
 };
 
 // Parses and checks the manifest text (no file access). `source` names it in errors.

@@ -84,6 +84,7 @@ struct ResolvedDecoding {
   std::vector<TargetDecoding> targets;  // in decoding order
   std::vector<std::string> condition;   // modalities emptied in the unconditional pass
   bool grow_conditioning = true;
+  bool reuse_condition = false;  // encode the inputs once per window (joint / single_pass)
 };
 
 // One target's share of a step.

@@ -18,11 +18,14 @@
 
 namespace egom2p {
 
-// One window's frames: (F, S, S, 3) uint8, row-major.
+// One window's frames: (F, S, S, 3) uint8, row-major; the input frame size of its last filled
+// sample (to map gaze back to pixels).
 struct VideoWindow {
   ResampledWindow window;
   std::vector<uint8_t> frames;
   int missing_frames = 0;
+  int image_height = 0;
+  int image_width = 0;
 };
 
 class WindowAssembler {
@@ -32,7 +35,8 @@ class WindowAssembler {
   static Result<WindowAssembler> Create(int size, int fps, int window_frames, int hop_frames);
 
   // `rgb`: (height, width, 3) uint8 HWC. `out` is cleared, then receives completed windows.
-  // InvalidArgument for a bad frame or timestamp; the stream state is then unchanged.
+  // InvalidArgument for a bad frame or timestamp (not after the previous one, or more than an
+  // hour after it: a clock reset); the stream state is then unchanged.
   Status Push(const uint8_t* rgb, int height, int width, int64_t timestamp_ns,
               StageTimer* preprocess, std::vector<VideoWindow>* out);
   // End of stream (see FrameResampler::Finish).
@@ -50,7 +54,9 @@ class WindowAssembler {
   std::vector<uint8_t> prev_;  // the last pushed frame
   int prev_height_ = 0;
   int prev_width_ = 0;
+  int64_t last_ns_ = 0;                              // the last pushed frame's timestamp
   std::map<int64_t, std::vector<uint8_t>> samples_;  // grid index -> S*S*3, empty = missing
+  std::map<int64_t, std::pair<int, int>> sizes_;     // grid index -> its frame's (H, W)
   // One resizer per input geometry (frames may change size mid-stream).
   std::map<std::pair<int, int>, CenterCropResizer> resizers_;
 };

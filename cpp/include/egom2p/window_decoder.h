@@ -1,6 +1,10 @@
 // Decoding one window with the backbone engines: twin of
-// python/egom2p_edge/pipeline/decoder.py (whose docstring specifies the slots, the batching of
-// the conditional and unconditional passes and the order of the random draws).
+// python/egom2p_edge/pipeline/decoder.py (whose docstring specifies the slots, how the
+// conditional and unconditional rows run, and the order of the random draws). In official mode
+// both rows share one padded encoder pass and one decoder pass (the paper's recipe as exported);
+// in joint / single_pass each row runs alone and unpadded (the unconditional row holds a few
+// dozen slots, not thousands); with ResolvedDecoding::reuse_condition the inputs' encoder output
+// of step 0 is reused by the later steps (an approximation).
 #pragma once
 
 #include <string>
@@ -30,7 +34,7 @@ class WindowDecoder {
 
   // Decodes in place into `states` (every target of `decoding` must have a state, all
   // unknown). The rng is seeded for this window; its steps are numbered from 0. `timers` may be
-  // null.
+  // null; its `steps` grow to the plan's length.
   Status Decode(const ResolvedDecoding& decoding, const std::vector<PlanStep>& plan,
                 PortableRng* rng, std::vector<TokenState>* states, StreamTimings* timers);
 

@@ -24,6 +24,9 @@ from egom2p_edge.streaming.timings import StreamTimers
 log = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
+# A larger jump between two frames is refused (a clock reset, not a pause): resampling across it
+# would walk every 8-fps grid time in between.
+MAX_JUMP_NS = 3600 * NS_PER_S
 
 
 def check_rgb(rgb: object) -> np.ndarray:
@@ -52,11 +55,13 @@ def check_timestamp(timestamp_ns: object) -> int:
 
 @dataclass(frozen=True)
 class VideoWindow:
-    """One window's preprocessed frames. frames: Shape (F, S, S, 3) uint8."""
+    """One window's preprocessed frames. frames: Shape (F, S, S, 3) uint8; image_size: (height,
+    width) of the input frame of its last filled sample (to map gaze back to pixels)."""
 
     window: ResampledWindow
     frames: np.ndarray
     missing_frames: int
+    image_size: tuple[int, int] = (0, 0)
 
 
 class WindowAssembler:
@@ -71,11 +76,18 @@ class WindowAssembler:
         )
         self._prev: np.ndarray | None = None  # the last pushed frame (a copy)
         self._samples: dict[int, np.ndarray | None] = {}  # grid index -> S x S x 3 or None
+        self._sizes: dict[int, tuple[int, int]] = {}  # grid index -> its frame's (H, W)
+        self._last_ns = 0
 
     def push(self, rgb: object, timestamp_ns: object, timers: StreamTimers) -> list[VideoWindow]:
         frame = check_rgb(rgb)
         t = check_timestamp(timestamp_ns)
         index = self.resampler.frames_pushed
+        if index > 0 and t - self._last_ns > MAX_JUMP_NS:
+            raise ValueError(
+                f"push: timestamp_ns {t} is {(t - self._last_ns) / NS_PER_S:.0f} s after the "
+                f"previous frame (more than {MAX_JUMP_NS // NS_PER_S} s): start a new stream"
+            )
         res = self.resampler.push(t)  # ValueError for a timestamp out of order
         with timers.measure("preprocess") if res.samples else contextlib.nullcontext():
             for sample in res.samples:
@@ -83,7 +95,10 @@ class WindowAssembler:
                 self._samples[sample.grid_index] = (
                     None if sample.frame_index < 0 else center_crop_resize(src, self.size)
                 )
+                if sample.frame_index >= 0:
+                    self._sizes[sample.grid_index] = src.shape[:2]
         self._prev = frame.copy()
+        self._last_ns = t
         return self._windows(res.windows)
 
     def finish(self, timers: StreamTimers) -> list[VideoWindow]:
@@ -93,6 +108,8 @@ class WindowAssembler:
                 self._samples[sample.grid_index] = (
                     None if sample.frame_index < 0 else center_crop_resize(self._prev, self.size)
                 )
+                if sample.frame_index >= 0:
+                    self._sizes[sample.grid_index] = self._prev.shape[:2]
         return self._windows(res.windows)
 
     def _windows(self, windows: list[ResampledWindow]) -> list[VideoWindow]:
@@ -106,8 +123,10 @@ class WindowAssembler:
                 for k in range(len(imgs)):
                     if imgs[k] is None:
                         imgs[k] = imgs[k - 1] if k > 0 else imgs[filled[0]]
-                out.append(VideoWindow(w, np.stack(imgs), len(imgs) - len(filled)))
+                size = self._sizes[w.first_grid_index + filled[-1]]
+                out.append(VideoWindow(w, np.stack(imgs), len(imgs) - len(filled), size))
             start = (w.window_index + 1) * self.resampler.config.hop_frames
             for g in [g for g in self._samples if g < start]:
                 del self._samples[g]
+                self._sizes.pop(g, None)
         return out

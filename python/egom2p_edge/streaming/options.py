@@ -11,6 +11,9 @@ defaults to the first target's default mode; ``steps`` is one int for every targ
 target -> steps (targets it does not name keep their default); ``temperature``,
 ``guidance_scale`` and ``top_p`` override every target's default. In ``joint`` and
 ``single_pass`` modes one guidance scale serves each shared step: the first target's.
+``reuse_condition`` (default False) encodes the video once per window and reuses it in every
+step (``pipeline.decoder``: an approximation, so only in ``joint`` / ``single_pass``; ``official``
+stays the paper's recipe).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from egom2p_edge.bundle.manifest import DECODING_MODES, Manifest
 
 MASK64 = (1 << 64) - 1
+MAX_COUNT = 1 << 20  # upper bound of hop_frames and steps (C int; far beyond any use)
 
 
 def _is_int(v: object) -> bool:
@@ -46,6 +50,7 @@ class StreamOptions:
     steps: int | Mapping[str, int] | None = None
     guidance_scale: float | None = None
     top_p: float | None = None
+    reuse_condition: bool = False
 
     def __post_init__(self) -> None:
         targets = self.targets
@@ -57,8 +62,10 @@ class StreamOptions:
         if not all(isinstance(t, str) for t in targets):
             raise ValueError(f"stream: targets must be strings, got {targets!r}")
         object.__setattr__(self, "targets", tuple(targets))
-        if not _is_int(self.hop_frames) or self.hop_frames < 1:
-            raise ValueError(f"stream: hop_frames must be an int >= 1, got {self.hop_frames!r}")
+        if not _is_int(self.hop_frames) or not 1 <= self.hop_frames <= MAX_COUNT:
+            raise ValueError(
+                f"stream: hop_frames must be an int in [1, {MAX_COUNT}], got {self.hop_frames!r}"
+            )
         if not _is_int(self.seed):
             raise ValueError(f"stream: seed must be an int, got {self.seed!r}")
         if self.mode is not None and self.mode not in DECODING_MODES:
@@ -81,14 +88,18 @@ class StreamOptions:
             raise ValueError(
                 f"stream: top_p must be None or in [0, 1] (0 = off), got {self.top_p!r}"
             )
+        if not isinstance(self.reuse_condition, bool):
+            raise ValueError(
+                f"stream: reuse_condition must be True or False, got {self.reuse_condition!r}"
+            )
         steps = self.steps
         if steps is not None:
             values = list(steps.values()) if isinstance(steps, Mapping) else [steps]
             keys_ok = not isinstance(steps, Mapping) or all(isinstance(k, str) for k in steps)
-            if not keys_ok or not all(_is_int(v) and v >= 1 for v in values):
+            if not keys_ok or not all(_is_int(v) and 1 <= v <= MAX_COUNT for v in values):
                 raise ValueError(
-                    f"stream: steps must be None, an int >= 1 or a mapping target -> int >= 1, "
-                    f"got {steps!r}"
+                    f"stream: steps must be None, an int in [1, {MAX_COUNT}] or a mapping target "
+                    f"-> such an int, got {steps!r}"
                 )
 
     @property
@@ -124,6 +135,7 @@ class ResolvedDecoding:
     targets: tuple[TargetDecoding, ...]
     condition: tuple[str, ...]  # modalities emptied in the unconditional pass
     grow_conditioning: bool
+    reuse_condition: bool = False  # encode the inputs once per window (joint / single_pass)
 
 
 def _target_name(manifest: Manifest, name: str) -> str:
@@ -187,6 +199,15 @@ def resolve_decoding(manifest: Manifest, options: StreamOptions) -> ResolvedDeco
             )
         )
     mode = options.mode or manifest.decoding.targets[names[0]].mode
+    if options.reuse_condition and mode == "official":
+        raise ValueError(
+            "stream: reuse_condition=True changes the decoding, so it is only offered in the fast "
+            "modes; pass mode='joint' or mode='single_pass' (official mode is the paper's recipe)"
+        )
     return ResolvedDecoding(
-        mode, tuple(out), tuple(manifest.decoding.condition), manifest.decoding.grow_conditioning
+        mode,
+        tuple(out),
+        tuple(manifest.decoding.condition),
+        manifest.decoding.grow_conditioning,
+        bool(options.reuse_condition),
     )

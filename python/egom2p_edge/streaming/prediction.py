@@ -39,6 +39,10 @@ class Prediction:
       to the window's first frame, metres), or None when the camera was not a target.
     missing_frames: grid samples of the window that no input frame filled (a gap); each took the
       nearest earlier filled sample of the window (the first filled one when none is earlier).
+    image_size: (height, width) of the input frames (of the window's last filled sample): what
+      ``gaze_xy_px`` maps back to.
+    latency_ms: from the push of the frame that completed the window to this prediction being
+      ready (in live mode the time in the queue included).
     """
 
     window_index: int
@@ -49,6 +53,8 @@ class Prediction:
     gaze_xy_norm: np.ndarray | None
     T_window_camera: np.ndarray | None
     missing_frames: int = 0
+    image_size: tuple[int, int] = (0, 0)
+    latency_ms: float = 0.0
 
     @staticmethod
     def create(
@@ -60,6 +66,8 @@ class Prediction:
         gaze_xy_norm: np.ndarray | None,
         T_window_camera: np.ndarray | None,
         missing_frames: int = 0,
+        image_size: tuple[int, int] = (0, 0),
+        latency_ms: float = 0.0,
     ) -> Prediction:
         """A prediction holding read-only copies of the given arrays."""
         return Prediction(
@@ -73,7 +81,19 @@ class Prediction:
             gaze_xy_norm=_frozen_array(gaze_xy_norm, np.float32),
             T_window_camera=_frozen_array(T_window_camera, np.float32),
             missing_frames=int(missing_frames),
+            image_size=(int(image_size[0]), int(image_size[1])),
+            latency_ms=float(latency_ms),
         )
+
+    @property
+    def gaze_xy_px(self) -> np.ndarray | None:
+        """Gaze in pixels of the caller's frames (centre crop and resize undone), (T, 2) float64;
+        None without gaze."""
+        if self.gaze_xy_norm is None or min(self.image_size) < 1:
+            return None
+        from egom2p_edge.preprocess import crop_norm_to_gaze_px
+
+        return crop_norm_to_gaze_px(self.gaze_xy_norm, *self.image_size)
 
     @property
     def confidence(self) -> dict[str, float]:
