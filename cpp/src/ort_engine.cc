@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "egom2p/engine.h"
+#include "ort_session.h"
 
 #ifndef EGOM2P_ORT_HEADERS_VERSION
 #define EGOM2P_ORT_HEADERS_VERSION "unknown"
@@ -68,10 +69,11 @@ class OrtEngine final : public Engine {
   const std::string& path() const override { return path_; }
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
   const std::vector<TensorInfo>& outputs() const override { return outputs_; }
-  std::string backend() const override { return "onnxruntime-cpu"; }
+  std::string backend() const override { return backend_; }
 
-  static Result<std::unique_ptr<Engine>> Create(const std::string& path,
-                                                const EngineOptions& options) {
+  static Result<std::unique_ptr<Engine>> Create(
+      const std::string& path, const EngineOptions& options, const std::string& backend,
+      const std::function<void(Ort::SessionOptions*)>& configure) {
     std::ifstream probe(path, std::ios::binary);
     if (!probe.good()) {
       return Status(StatusCode::kNotFound, "ONNX file '" + path +
@@ -80,6 +82,7 @@ class OrtEngine final : public Engine {
     }
     auto engine = std::unique_ptr<OrtEngine>(new OrtEngine());
     engine->path_ = path;
+    engine->backend_ = backend;
     try {
       Ort::SessionOptions so;
       if (options.intra_op_threads > 0) so.SetIntraOpNumThreads(options.intra_op_threads);
@@ -96,6 +99,7 @@ class OrtEngine final : public Engine {
                       "graph_optimization '" + options.graph_optimization +
                           "' is not one of all, extended, basic, disabled");
       so.SetGraphOptimizationLevel(level);
+      if (configure) configure(&so);
       engine->session_ = std::make_unique<Ort::Session>(SharedEnv(), path.c_str(), so);
       Ort::AllocatorWithDefaultOptions alloc;
       for (size_t i = 0; i < engine->session_->GetInputCount(); ++i) {
@@ -108,7 +112,7 @@ class OrtEngine final : public Engine {
       }
     } catch (const Ort::Exception& e) {
       return Status(StatusCode::kFailedPrecondition,
-                    "ONNX Runtime cannot load '" + path + "': " + e.what() +
+                    "ONNX Runtime (" + backend + ") cannot load '" + path + "': " + e.what() +
                         ". The file may be truncated or not an ONNX model; re-export it "
                         "(egom2p export) or check the download");
     }
@@ -170,7 +174,7 @@ class OrtEngine final : public Engine {
       }
     } catch (const Ort::Exception& e) {
       return Status(StatusCode::kInternal,
-                    "ONNX Runtime failed running '" + path_ + "': " + e.what());
+                    "ONNX Runtime (" + backend_ + ") failed running '" + path_ + "': " + e.what());
     }
     return Status::Ok();
   }
@@ -210,6 +214,7 @@ class OrtEngine final : public Engine {
   }
 
   std::string path_;
+  std::string backend_;
   std::unique_ptr<Ort::Session> session_;
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
@@ -219,7 +224,13 @@ class OrtEngine final : public Engine {
 
 Result<std::unique_ptr<Engine>> CreateOrtEngine(const std::string& onnx_path,
                                                 const EngineOptions& options) {
-  return OrtEngine::Create(onnx_path, options);
+  return OrtEngine::Create(onnx_path, options, "onnxruntime-cpu", nullptr);
+}
+
+Result<std::unique_ptr<Engine>> CreateOrtEngineWith(
+    const std::string& onnx_path, const EngineOptions& options, const std::string& backend,
+    const std::function<void(Ort::SessionOptions*)>& configure) {
+  return OrtEngine::Create(onnx_path, options, backend, configure);
 }
 
 std::string OrtHeadersVersion() { return EGOM2P_ORT_HEADERS_VERSION; }
