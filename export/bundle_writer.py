@@ -126,6 +126,9 @@ def export_bundle(
                     "dynamo_external_data": False,
                     "torchscript_constant_folding": True,
                     "exporter_order": {s: list(preset.exporters[s]) for s in results},
+                    "graph_cleanup": {
+                        s: r.cleanup for s, r in results.items() if any(r.cleanup.values())
+                    },
                 },
             },
         }

@@ -11,6 +11,15 @@ for the tokenizers given, backbone_encoder/backbone_decoder for --model. Compone
 fit together (a backbone vocabulary smaller than a tokenizer's codebook, another token grid or
 token count) are refused with a message naming both. Golden input/output pairs computed with the
 PyTorch reference go into the bundle; check it with `egom2p verify DIR`.
+
+Reduced precision (--target cpu-int8, orin-int8, orin-fp16, gpu-fp16): the stages are exported
+in fp32 first (or taken from an fp32 bundle with --from-bundle DIR), then the backbone graphs
+(and the video tokenizer's for orin-* / gpu-*) get their precision in the graph: int8 as
+symmetric Q/DQ calibrated on windows
+the fp32 pipeline runs (synthetic clips by default, --calibration-data DIR for a clip dataset),
+fp16 with LayerNorm, softmax and the residual adds kept fp32. A validation set (synthetic
+windows with ground truth and the fp32 pipeline's results) is stored in the bundle for
+`egom2p verify`.
 """
 
 from __future__ import annotations
@@ -37,6 +46,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"export preset: {', '.join(sorted(PRESETS))}",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="bundle folder to write")
+    parser.add_argument(
+        "--from-bundle",
+        metavar="DIR",
+        help="derive the --target bundle from this fp32 bundle instead of exporting components",
+    )
+    parser.add_argument(
+        "--calibration-data",
+        metavar="DIR",
+        help="int8 calibration clips from this clip dataset (default: synthetic clips)",
+    )
+    parser.add_argument(
+        "--calibration-clips",
+        type=int,
+        metavar="N",
+        help="clips (2-s windows) to calibrate int8 stages on (default: the preset's, 4)",
+    )
+    parser.add_argument(
+        "--validation-windows",
+        type=int,
+        metavar="N",
+        help="synthetic validation windows stored in a reduced bundle (default: the preset's, 2)",
+    )
+
+
+def print_export_table(summary, comps: dict) -> None:
+    """The per-stage table of an fp32 export and the components' sources."""
+    print(f"{'stage':<18} {'exporter':<12} {'MB':>8}  golden check")
+    for stage, res in summary.results.items():
+        size = summary.bundle.manifest.file(res.spec.file).bytes / 1e6
+        checks = "; ".join(c.line() for c in res.checks)
+        print(f"{stage:<18} {res.spec.exporter:<12} {size:>8.2f}  {checks}")
+    for role, comp in comps.items():
+        print(f"{role}: {comp.source} ({comp.source_format}, {comp.training})")
 
 
 def _load(args: argparse.Namespace) -> dict:
@@ -54,23 +96,59 @@ def _load(args: argparse.Namespace) -> dict:
     return comps
 
 
-def run(args: argparse.Namespace) -> int:
-    if not (args.model or args.cam_tokenizer or args.gaze_tokenizer or args.video_tokenizer):
-        print("egom2p export: nothing to export; give --model and/or a tokenizer", file=sys.stderr)
-        return 2
-    from tqdm import tqdm
+def _has_components(args: argparse.Namespace) -> bool:
+    return bool(args.model or args.cam_tokenizer or args.gaze_tokenizer or args.video_tokenizer)
 
-    from egom2p_edge.export.bundle_writer import export_bundle
-    from egom2p_edge.export.layout import plan_bundle
-    from egom2p_edge.export.onnx_export import ExportFailed
-    from egom2p_edge.export.presets import get_preset
 
+def _argument_problem(args: argparse.Namespace, preset) -> str | None:
+    reduced = preset.reduced
+    if args.from_bundle and _has_components(args):
+        return "give either --from-bundle or checkpoints (--model, tokenizers), not both"
+    if args.from_bundle and not reduced:
+        return f"--from-bundle derives reduced-precision bundles; --target {args.target} is fp32"
+    if not args.from_bundle and not _has_components(args):
+        return "nothing to export; give --model and/or a tokenizer"
+    if args.calibration_clips is not None and args.calibration_clips < 1:
+        return f"--calibration-clips must be >= 1, got {args.calibration_clips}"
+    if args.validation_windows is not None and args.validation_windows < 0:
+        return f"--validation-windows must be >= 0, got {args.validation_windows}"
+    extras = (args.calibration_data, args.calibration_clips, args.validation_windows)
+    if not reduced and any(x is not None for x in extras):
+        return f"--target {args.target} is fp32: calibration and validation options do not apply"
+    has_int8 = any(preset.precision_of(s) == "int8" for s in preset.stage_precision)
+    if not has_int8 and (args.calibration_data or args.calibration_clips is not None):
+        return f"--target {args.target} has no int8 stage: calibration options do not apply"
+    return None
+
+
+def _quiet_loggers() -> None:
     # The exporters log every graph rewrite at INFO (set after importing torch, whose logging
     # setup resets these loggers); keep the command's output readable.
     for name in ("onnx_ir", "onnxscript", "torch.export", "torch._dynamo"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed"
+    logging.getLogger("onnxruntime.transformers.float16").setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    from egom2p_edge.export.presets import get_preset
+
     preset = get_preset(args.target)
+    problem = _argument_problem(args, preset)
+    if problem:
+        print(f"egom2p export: {problem}", file=sys.stderr)
+        return 2
+    if preset.reduced:
+        from egom2p_edge.export.cli_export_precision import run_reduced
+
+        return run_reduced(args, preset, _load if _has_components(args) else None, _quiet_loggers)
+    from tqdm import tqdm
+
+    from egom2p_edge.export.bundle_writer import export_bundle
+    from egom2p_edge.export.layout import plan_bundle
+    from egom2p_edge.export.onnx_export import ExportFailed
+
+    _quiet_loggers()
     try:
         comps = _load(args)
         plan = plan_bundle(comps)  # refuses misfits before any export work
@@ -79,13 +157,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, ExportFailed) as exc:
         print(f"egom2p export: {exc}", file=sys.stderr)
         return 1
-    print(f"{'stage':<18} {'exporter':<12} {'MB':>8}  golden check")
-    for stage, res in summary.results.items():
-        size = summary.bundle.manifest.file(res.spec.file).bytes / 1e6
-        checks = "; ".join(c.line() for c in res.checks)
-        print(f"{stage:<18} {res.spec.exporter:<12} {size:>8.2f}  {checks}")
-    for role, comp in comps.items():
-        print(f"{role}: {comp.source} ({comp.source_format}, {comp.training})")
+    print_export_table(summary, comps)
     print(
         f"wrote bundle {args.out}: {len(summary.results)} stages ({', '.join(summary.results)}), "
         f"{summary.total_bytes / 1e6:.1f} MB, target {preset.name}"

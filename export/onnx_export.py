@@ -2,8 +2,9 @@
 
 A graph is kept when it passes ``onnx.checker``, loads in ONNX Runtime with the preset's session
 options, reproduces the golden outputs (``compare_output``) and reproduces the PyTorch wrapper on
-extra inputs along its dynamic axes. Its graph inputs/outputs then get exactly the manifest's
-shapes (static sizes, named dynamic axes) and ``egom2p.*`` metadata.
+extra inputs along its dynamic axes. Before those checks its graph inputs/outputs get exactly the
+manifest's shapes (static sizes, named dynamic axes) and ``egom2p.*`` metadata, and the
+clean-ups of ``graph_cleanup`` run (the softmax NaN guards of the attention decomposition).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ class ExportResult:
     spec: StageSpec
     attempts: list[str]  # "exporter: outcome" per attempt, in order
     checks: list[TensorCheck]  # golden comparisons of the kept graph
+    cleanup: dict[str, int] = field(default_factory=dict)  # graph_cleanup changes, by kind
 
 
 def stage_spec(job: StageJob, exporter: str, opset: int, component: str) -> StageSpec:
@@ -117,11 +119,17 @@ def _run_export(job: StageJob, spec: StageSpec, exporter: str, path: Path) -> No
             )
 
 
-def _finalise(path: Path, spec: StageSpec) -> None:
-    """Set the graph I/O shapes to the manifest's, add metadata, check and save."""
+def _finalise(
+    path: Path, spec: StageSpec, extra_meta: dict[str, str] | None = None, cleanup: bool = False
+) -> dict[str, int]:
+    """Set the graph I/O shapes to the manifest's, add metadata, check and save; with
+    ``cleanup`` also run ``graph_cleanup`` (fp32 exports). Returns the clean-up counts."""
     import onnx
 
+    from egom2p_edge.export.graph_cleanup import drop_softmax_nan_guards
+
     model = onnx.load(str(path))
+    changes = {"softmax_nan_guards_removed": drop_softmax_nan_guards(model)} if cleanup else {}
     init = {t.name for t in model.graph.initializer}
     graph_inputs = [vi for vi in model.graph.input if vi.name not in init]
     for vis, specs in ((graph_inputs, spec.inputs), (model.graph.output, spec.outputs)):
@@ -138,6 +146,7 @@ def _finalise(path: Path, spec: StageSpec) -> None:
         "egom2p.stage": spec.name,
         "egom2p.exporter": spec.exporter,
         "egom2p.bundle_format_version": str(names.FORMAT_VERSION),
+        **(extra_meta or {}),
     }
     kept = [p for p in model.metadata_props if p.key not in meta]
     del model.metadata_props[:]
@@ -147,6 +156,10 @@ def _finalise(path: Path, spec: StageSpec) -> None:
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     check_onnx_graph(path, spec)
+    return changes
+
+
+finalise_graph = _finalise  # also used for the int8 / fp16 graphs derived from fp32 ones
 
 
 def _check_graph(job: StageJob, spec: StageSpec, path: Path, preset: ExportPreset):
@@ -191,7 +204,7 @@ def export_stage(job: StageJob, component: str, preset: ExportPreset, path: Path
         path.unlink(missing_ok=True)
         try:
             _run_export(job, spec, exporter, path)
-            _finalise(path, spec)
+            cleanup = _finalise(path, spec, cleanup=True)
             checks, problems = _check_graph(job, spec, path, preset)
         except Exception as exc:  # noqa: BLE001 (exporters raise many kinds; we try the next)
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
@@ -203,7 +216,7 @@ def export_stage(job: StageJob, component: str, preset: ExportPreset, path: Path
             log.info("%s: %s graph rejected: %s", job.stage, exporter, problems)
             continue
         attempts.append(f"{exporter}: ok")
-        return ExportResult(spec, attempts, checks)
+        return ExportResult(spec, attempts, checks, cleanup)
     path.unlink(missing_ok=True)
     raise ExportFailed(
         f"stage {job.stage}: no exporter gave a correct graph: " + " | ".join(attempts)

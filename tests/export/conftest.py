@@ -5,6 +5,8 @@
 - ``parity_bundle``: the parity fixtures' official backbone + camera + gaze tokenizer ``.pth``.
 - ``parity_video_bundle``: the parity fixtures' released-format ``encoder.jit``/``decoder.jit``
   alone (its 64,000 codes do not fit the parity backbone's 1,000-id video vocabulary).
+- ``int8_bundle`` / ``fp16_bundle``: ``tiny_bundle`` derived to ``cpu-int8`` (1 calibration
+  clip, 1 validation window) and ``orin-fp16`` (no validation set) with ``--from-bundle``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from export_helpers import Exported, export
+from export_helpers import Exported, export, run_cli
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxscript")
@@ -75,6 +77,27 @@ def parity_video_bundle(parity_dir: Path, tmp_path_factory: pytest.TempPathFacto
         tmp_path_factory.mktemp("parity_video") / "bundle",
         video_tokenizer=parity_dir / "video_tokenizer",
     )
+
+
+def derive(out: Path, source: Path, target: str, *extra: str) -> Exported:
+    """``egom2p export --target TARGET --from-bundle SOURCE --out OUT EXTRA...``."""
+    args = ["export", "--target", target, "--from-bundle", str(source), "--out", str(out), *extra]
+    rc, stdout, stderr = run_cli(*args)
+    assert rc == 0, f"export {target} failed ({rc}):\n{stdout}\n{stderr}"
+    return Exported(out, stdout, stderr)
+
+
+@pytest.fixture(scope="session")
+def int8_bundle(tiny_bundle, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    out = tmp_path_factory.mktemp("int8") / "bundle"
+    return derive(out, tiny_bundle.path, "cpu-int8", "--calibration-clips", "1",
+                  "--validation-windows", "1")  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def fp16_bundle(tiny_bundle, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    out = tmp_path_factory.mktemp("fp16") / "bundle"
+    return derive(out, tiny_bundle.path, "orin-fp16", "--validation-windows", "0")
 
 
 BUNDLES = ("tiny_bundle", "parity_bundle", "parity_video_bundle")

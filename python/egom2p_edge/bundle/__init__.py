@@ -1,6 +1,10 @@
 """Bundles: the folder the exporter writes and the runtimes read (manifest, ONNX stages, goldens).
 
-A bundle is ``bundle.json`` + one ``<stage>.onnx`` per exported stage + ``goldens.safetensors``.
+A bundle is ``bundle.json`` + one ``<stage>.onnx`` per exported stage + ``goldens.safetensors``;
+a reduced-precision bundle (int8 / fp16 stages) adds ``validation.safetensors`` and the manifest
+sections ``precision`` and ``validation`` (``precision``), and ``egom2p build-engines`` adds
+``<stage>.<key>.engine`` files with their ``engines`` records (``engines``). Bundles without
+these sections are fp32 and load as before.
 ``names`` defines every file, stage, tensor and axis name of the contract and documents each
 tensor; ``manifest`` (with ``stages`` and ``sections``) the ``bundle.json`` fields as frozen
 dataclasses; ``load_bundle`` validates a folder before use; ``sessions`` opens Python ONNX

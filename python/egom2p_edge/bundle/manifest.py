@@ -1,6 +1,9 @@
 """The bundle manifest (``bundle.json``): ``Manifest`` and its exact JSON reading and writing.
 
-Its entries live in ``stages`` (graphs, files) and ``sections`` (model, decoding, options).
+Its entries live in ``stages`` (graphs, files) and ``sections`` (model, decoding, options);
+the optional ``precision`` and ``validation`` (``precision``) and ``engines`` (``engines``)
+sections came later within format version 1: absent, a bundle is fp32 with no validation set and
+no TensorRT engine, and ``to_dict`` leaves them out, so such a bundle's JSON is unchanged.
 ``Manifest.from_dict`` checks the magic string and the format version before anything else, then
 every field's type and value; errors name the file and the field. ``to_dict`` writes the same
 structure back (``from_dict(to_dict(m)) == m``). Which files exist and what the ONNX graphs say
@@ -13,6 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from egom2p_edge.bundle import names
+from egom2p_edge.bundle.engines import EngineRecord
+from egom2p_edge.bundle.precision import (
+    AccuracyGate,
+    PrecisionSpec,
+    StagePrecision,
+    ValidationSpec,
+    check_precision_stages,
+)
 from egom2p_edge.bundle.schema import Fields, ManifestError
 from egom2p_edge.bundle.sections import (
     DECODING_MODES,
@@ -40,18 +51,23 @@ __all__ = [
     "GRAPH_OPTIMIZATION",
     "SCHEMES",
     "TOKEN_SCHEDULES",
+    "AccuracyGate",
     "BackboneSpec",
     "DecodingDefaults",
     "DecodingSpec",
+    "EngineRecord",
     "FileEntry",
     "Manifest",
     "ModalityEntry",
+    "PrecisionSpec",
     "PresetInfo",
     "SessionOptions",
+    "StagePrecision",
     "StageSpec",
     "TensorSpec",
     "Tolerances",
     "TrajectorySpec",
+    "ValidationSpec",
     "VideoSpec",
 ]
 
@@ -75,6 +91,9 @@ class Manifest:
     provenance: dict[str, Any] = field(default_factory=dict)
     magic: str = names.BUNDLE_MAGIC
     format_version: int = names.FORMAT_VERSION
+    precision: PrecisionSpec | None = None  # None: every stage fp32
+    validation: ValidationSpec | None = None
+    engines: tuple[EngineRecord, ...] = ()
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -114,6 +133,7 @@ class Manifest:
                 "modalities", "must be listed by index 0, 1, 2, ...", [m.index for m in mods]
             )
         opt = {k: f.obj_(k, optional=True) for k in ("trajectory", "video", "backbone", "decoding")}
+        opt_p = {k: f.obj_(k, optional=True) for k in ("precision", "validation")}
         provenance = f.raw("provenance")
         if not isinstance(provenance, dict):
             raise f.fail("provenance", "must be an object", type(provenance).__name__)
@@ -137,12 +157,48 @@ class Manifest:
             provenance=provenance,
             magic=d["magic"],
             format_version=d["format_version"],
+            precision=None
+            if opt_p["precision"] is None
+            else PrecisionSpec.from_fields(opt_p["precision"]),
+            validation=None
+            if opt_p["validation"] is None
+            else ValidationSpec.from_fields(opt_p["validation"]),
+            engines=tuple(
+                EngineRecord.from_fields(f.item("engines", i))
+                for i in range(len(f.list("engines", optional=True) or []))
+            ),
         )
         m.check_consistency(source)
         return m
 
     def check_consistency(self, source: str = names.MANIFEST_FILE) -> None:
         """Cross-field rules: stage files listed, modality names unique, targets known."""
+        self._check_model_fields(source)
+        self._check_added_sections(source)
+
+    def _check_added_sections(self, source: str) -> None:
+        """``precision`` covers the stages; the validation and engine files are listed."""
+        listed = {e.name for e in self.files}
+        if self.precision is not None:
+            check_precision_stages(self.precision, self.stages, source)
+        if self.validation is not None and self.validation.file not in listed:
+            raise ManifestError(
+                f"{source}: field 'validation.file' names {self.validation.file}, which 'files' "
+                f"does not list"
+            )
+        for i, e in enumerate(self.engines):
+            if e.stage not in self.stages:
+                raise ManifestError(
+                    f"{source}: field 'engines[{i}].stage' names {e.stage!r}, which the bundle "
+                    f"does not have"
+                )
+            if e.file not in listed:
+                raise ManifestError(
+                    f"{source}: field 'engines[{i}].file' names {e.file}, which 'files' does "
+                    f"not list"
+                )
+
+    def _check_model_fields(self, source: str) -> None:
         listed = {e.name for e in self.files}
         if len(listed) != len(self.files):
             raise ManifestError(f"{source}: field 'files' lists a file twice")
@@ -204,7 +260,7 @@ class Manifest:
     # ----- writing / queries ----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "magic": self.magic,
             "format_version": self.format_version,
             "created_utc": self.created_utc,
@@ -221,6 +277,14 @@ class Manifest:
             "decoding": None if self.decoding is None else self.decoding.to_dict(),
             "provenance": self.provenance,
         }
+        # Added sections are written only when present: older bundles' JSON stays as it was.
+        if self.precision is not None:
+            d["precision"] = self.precision.to_dict()
+        if self.validation is not None:
+            d["validation"] = self.validation.to_dict()
+        if self.engines:
+            d["engines"] = [e.to_dict() for e in self.engines]
+        return d
 
     def modality(self, name: str) -> ModalityEntry:
         """A row of the modality table by model key (``tok_cam``) or short name (``cam``)."""
@@ -230,6 +294,14 @@ class Manifest:
         raise ValueError(
             f"the bundle has no modality {name!r}; it has {[m.name for m in self.modalities]}"
         )
+
+    def stage_precision(self, stage: str) -> str:
+        """``fp32``, ``fp16`` or ``int8``: the precision of a stage's graph."""
+        if stage not in self.stages:
+            raise ValueError(f"the bundle has no stage {stage!r}; it has {list(self.stages)}")
+        if self.precision is None:
+            return "fp32"
+        return self.precision.stages[stage].precision
 
     def file(self, name: str) -> FileEntry:
         for e in self.files:

@@ -17,6 +17,9 @@ FORMAT_VERSION = 1  # bundle.json "format_version": a reader refuses a newer one
 MANIFEST_FILE = "bundle.json"
 GOLDENS_FILE = "goldens.safetensors"  # golden tensors keyed "<stage>/<tensor>"
 ONNX_SUFFIX = ".onnx"  # each stage is "<stage>.onnx"
+# Reduced-precision bundles only (bundle.json "validation.file"): windows with ground truth and
+# the fp32 reference's results on them, keyed "<group>/<tensor>" (egom2p_edge.export docs them).
+VALIDATION_FILE = "validation.safetensors"
 
 # ----- stages (exported only when their component is given) --------------------------------------
 
