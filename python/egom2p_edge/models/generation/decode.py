@@ -224,7 +224,8 @@ def run_schedule(
                 ft = forced.tokens.get(name)
                 k = own_step.get(name, 0)
                 if ft is not None:
-                    tok_w = torch.as_tensor(ft[k], dtype=torch.long).reshape(pos_w.shape)
+                    tok_w = torch.as_tensor(ft[k], dtype=torch.long, device=pos_w.device)
+                    tok_w = tok_w.reshape(pos_w.shape)
                 st = states[name]
                 st.ids.scatter_(1, pos_w, tok_w)
                 st.known.scatter_(1, pos_w, True)

@@ -97,6 +97,7 @@ def _initial_states(
     targets: Sequence[str],
 ) -> tuple[dict[str, TokenState], list[str]]:
     config = model.config
+    device = model.mask_token.device  # states live where the model runs (CPU or a GPU)
     states: dict[str, TokenState] = {}
     batch = None
     for raw_name, value in cond_tokens.items():
@@ -126,17 +127,17 @@ def _initial_states(
         if batch is not None and B != batch:
             raise ValueError(f"cond_tokens: batch sizes differ ({batch} vs {B} for {raw_name})")
         batch = B
-        probs = torch.full(ids.shape, float("nan"))
-        states[name] = TokenState(ids.clone(), known.clone(), probs)
+        probs = torch.full(ids.shape, float("nan"), device=device)
+        states[name] = TokenState(ids.to(device, copy=True), known.to(device, copy=True), probs)
     if batch is None:
         raise ValueError("generate: cond_tokens is empty; give at least one input modality")
     for t in targets:
         if t not in states:
             n = config.spec(t).num_tokens
             states[t] = TokenState(
-                torch.zeros(batch, n, dtype=torch.long),
-                torch.zeros(batch, n, dtype=torch.bool),
-                torch.full((batch, n), float("nan")),
+                torch.zeros(batch, n, dtype=torch.long, device=device),
+                torch.zeros(batch, n, dtype=torch.bool, device=device),
+                torch.full((batch, n), float("nan"), device=device),
             )
     cond_domains = [n for n in config.modality_names if n in states and n not in targets]
     return states, cond_domains
