@@ -77,21 +77,6 @@ def test_guidance_formula():
     assert numerics.guide(c, None, 2.0) is not None
 
 
-@pytest.mark.parametrize("kind", ["linear", "cosine"])
-def test_token_schedules_match_reference(kind):
-    for n in (1, 2, 7, 30, 1280, 5120):
-        for steps in (1, 2, 3, 5, 8, 12, 40):
-            assert plan.token_schedule(kind, n, steps) == gen.token_schedule(kind, n, steps)
-
-
-@pytest.mark.parametrize("kind", ["constant", "linear", "onex:0.5:1.0", "onex:0:2"])
-def test_temperature_schedules_match_reference(kind):
-    for steps in (1, 2, 5):
-        assert plan.temperature_schedule(kind, 1.5, steps) == gen.temperature_schedule(
-            kind, 1.5, steps
-        )
-
-
 def _target(name, index, steps, guidance=2.0, temperature=0.01):
     return TargetDecoding(name, index, 30, 256, None, steps, "roar", "linear", temperature,
                           "constant", guidance, 0.8, 0.0)  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from egom2p_edge import schedules
 from egom2p_edge._native import load_runtime
 from egom2p_edge.pipeline import numerics, plan
 from egom2p_edge.streaming.options import StreamOptions, resolve_decoding
@@ -67,13 +68,13 @@ def test_choose_tokens_rejects_bad_input():
 def test_token_schedules_identical(kind):
     for n in (1, 7, 30, 1280, 5120):
         for steps in (1, 3, 5, 12, 40):
-            assert rt.token_schedule(kind, n, steps) == plan.token_schedule(kind, n, steps)
+            assert rt.token_schedule(kind, n, steps) == schedules.token_schedule(kind, n, steps)
 
 
 @pytest.mark.parametrize("kind", ["constant", "linear", "onex:0.5:1.0", "onex:0:2.5"])
 def test_temperature_schedules_identical(kind):
     for steps in (1, 2, 7):
-        assert rt.temperature_schedule(kind, 1.5, steps) == plan.temperature_schedule(
+        assert rt.temperature_schedule(kind, 1.5, steps) == schedules.temperature_schedule(
             kind, 1.5, steps
         )
     with pytest.raises(ValueError, match="temperature schedule"):

@@ -160,7 +160,11 @@ def choose_tokens(
 
 
 def sample_rows(rng, probs: np.ndarray) -> np.ndarray:
-    """One ``PortableRng.sample`` draw per row. Shape (R, V) float32 -> (R,) int64."""
+    """One ``PortableRng.sample`` draw per row. Shape (R, V) float32 -> (R,) int64.
+
+    A generator with numpy methods (``PortableRng``) needs no torch; others get torch tensors."""
+    if hasattr(rng, "sample_np"):
+        return np.asarray(rng.sample_np(probs), dtype=np.int64)
     import torch
 
     return rng.sample(torch.from_numpy(np.ascontiguousarray(probs))).numpy().astype(np.int64)
@@ -168,6 +172,8 @@ def sample_rows(rng, probs: np.ndarray) -> np.ndarray:
 
 def roar_order(rng, known: np.ndarray) -> np.ndarray:
     """``PortableRng.order``: unknown positions first in random order. Shape (N,) -> (N,) int64."""
+    if hasattr(rng, "order_np"):
+        return np.asarray(rng.order_np(known), dtype=np.int64)
     import torch
 
     return rng.order(torch.from_numpy(np.asarray(known, dtype=bool))).numpy().astype(np.int64)

@@ -16,13 +16,13 @@ from egom2p_edge.models.generation.generate import (
     generate,
 )
 from egom2p_edge.models.generation.sampling import choose_tokens, top_k_filter, top_p_filter
-from egom2p_edge.models.generation.schedules import (
+from egom2p_edge.models.generation.torch_rng import TorchRng
+from egom2p_edge.schedules import (
     cosine_token_schedule,
     linear_token_schedule,
     temperature_schedule,
     token_schedule,
 )
-from egom2p_edge.models.generation.torch_rng import TorchRng
 
 __all__ = [
     "DEFAULT_STEPS",

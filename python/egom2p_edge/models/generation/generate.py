@@ -32,9 +32,9 @@ from egom2p_edge.models.generation.decode import (
     TokenState,
     run_schedule,
 )
-from egom2p_edge.models.generation.schedules import temperature_schedule, token_schedule
 from egom2p_edge.models.generation.torch_rng import TorchRng
 from egom2p_edge.rng import DecodingRng
+from egom2p_edge.schedules import temperature_schedule, token_schedule
 
 MODES = ("official", "joint", "single_pass")
 DEFAULT_STEPS = {"tok_cam": 3, "tok_gaze": 5, "tok_depth": 3, "tok_rgb": 6}

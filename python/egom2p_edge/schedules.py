@@ -1,4 +1,5 @@
-"""Token schedules (how many tokens each step decodes) and temperature schedules.
+"""Token schedules (how many tokens each step decodes) and temperature schedules: numpy only,
+shared by the PyTorch generator (``models.generation``) and the bundle pipeline (``pipeline.plan``).
 
 ``linear`` is the official one (EGOM2P_SPEC.md 4.1): ``diff(linspace(0, N, n + 1, dtype=int))``
 sorted in descending order, trailing zeros trimmed (30 tokens in 3 steps -> [10, 10, 10]; 5120 in
@@ -89,7 +90,7 @@ def temperature_schedule(kind: str, temperature: float, num_steps: int) -> list[
 
 
 def _check(num_tokens: int, num_steps: int) -> None:
-    if not isinstance(num_tokens, int) or num_tokens < 1:
+    if not isinstance(num_tokens, (int, np.integer)) or num_tokens < 1:
         raise ValueError(f"num_tokens must be a positive int, got {num_tokens!r}")
-    if not isinstance(num_steps, int) or num_steps < 1:
+    if not isinstance(num_steps, (int, np.integer)) or num_steps < 1:
         raise ValueError(f"num_steps must be a positive int, got {num_steps!r}")
