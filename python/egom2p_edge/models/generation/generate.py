@@ -97,7 +97,7 @@ def _initial_states(
     targets: Sequence[str],
 ) -> tuple[dict[str, TokenState], list[str]]:
     config = model.config
-    device = model.mask_token.device  # states live where the model runs (CPU or a GPU)
+    device = _device_of(model)  # states live where the model runs (CPU or a GPU)
     states: dict[str, TokenState] = {}
     batch = None
     for raw_name, value in cond_tokens.items():
@@ -141,6 +141,16 @@ def _initial_states(
             )
     cond_domains = [n for n in config.modality_names if n in states and n not in targets]
     return states, cond_domains
+
+
+def _device_of(model) -> torch.device:
+    """The model's parameters' device; the CPU for a model without parameters (a duck-typed
+    backbone such as the export's ONNX Runtime one)."""
+    params = getattr(model, "parameters", None)
+    if callable(params):
+        for p in params():
+            return p.device
+    return torch.device("cpu")
 
 
 def generate(
