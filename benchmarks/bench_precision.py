@@ -180,17 +180,23 @@ def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(x[fin] - y[fin]).max(initial=0.0))
 
 
-def _time_stage(x, out_name, sessions: dict, module, repeats) -> dict:
-    """Outputs and times of one stage through PyTorch and each ORT session (``fp32`` first)."""
+def _time_stage(x, out_name, open_session, variants, module, repeats) -> dict:
+    """Outputs and times of one stage through PyTorch and each ORT variant (``fp32`` first).
+
+    One session at a time: an ego-b encoder session holds gigabytes of arena for its N x N
+    attention buffers, so the variants' sessions are never alive together."""
     args = tuple(torch.from_numpy(np.ascontiguousarray(v)) for v in x.values())
     with torch.inference_mode():
         ref = module(*args)
         ref = (ref[0] if isinstance(ref, tuple) else ref).numpy()
         out = {"torch": _timed(lambda: module(*args), repeats)}
-    y = {k: s.run([out_name], x)[0] for k, s in sessions.items()}
-    for k, s in sessions.items():
-        out[k] = _timed(lambda s=s: s.run([out_name], x), repeats)
+    y = {}
+    for k in variants:
+        session = open_session(k)
+        y[k] = session.run([out_name], x)[0]
+        out[k] = _timed(lambda s=session: s.run([out_name], x), repeats)
         out[f"err_{k}"] = _error(y[k], y["fp32"])
+        del session
     out["err32"] = _max_abs(y["fp32"], ref)
     return out
 
@@ -216,14 +222,13 @@ def measure(model: str, paths: dict[str, Path], repeats: int, stages: list[str] 
     rows = []
     for stage in stages or list(m.stages):
         x = feeds[stage]
-        sessions = {
-            k: ort.InferenceSession(
-                str(b.stage_path(stage)), so, providers=["CPUExecutionProvider"]
-            )
-            for k, b in bundles.items()
-        }
-        r = _time_stage(x, m.stages[stage].outputs[0].name, sessions, mods[stage], repeats)
-        del sessions
+
+        def open_session(k, stage=stage):
+            path = str(bundles[k].stage_path(stage))
+            return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+        out_name = m.stages[stage].outputs[0].name
+        r = _time_stage(x, out_name, open_session, list(bundles), mods[stage], repeats)
         r.update(stage=stage, input=_input_label(stage, x))
         r["precision"] = {k: b.manifest.stage_precision(stage) for k, b in bundles.items()}
         rows.append(r)
