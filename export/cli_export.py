@@ -25,12 +25,13 @@ windows with ground truth and the fp32 pipeline's results) is stored in the bund
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from egom2p_edge.export.presets import PRESETS
+    from egom2p_edge.export.presets import ATTENTION_MODES, PRESETS
 
     parser.add_argument("--model", metavar="PATH", help="backbone checkpoint (ours or .pth)")
     parser.add_argument("--cam-tokenizer", metavar="PATH", help="camera tokenizer checkpoint")
@@ -67,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="synthetic validation windows stored in a reduced bundle (default: the preset's, 2)",
+    )
+    parser.add_argument(
+        "--int8-attention",
+        choices=ATTENTION_MODES,
+        help="int8 targets: attention products quantised: none, scores (q k^T), all "
+        "(default: the preset's; cpu-int8 scores, orin-int8 none)",
     )
 
 
@@ -116,8 +123,11 @@ def _argument_problem(args: argparse.Namespace, preset) -> str | None:
     if not reduced and any(x is not None for x in extras):
         return f"--target {args.target} is fp32: calibration and validation options do not apply"
     has_int8 = any(preset.precision_of(s) == "int8" for s in preset.stage_precision)
-    if not has_int8 and (args.calibration_data or args.calibration_clips is not None):
-        return f"--target {args.target} has no int8 stage: calibration options do not apply"
+    int8_only = (args.calibration_data, args.calibration_clips, args.int8_attention)
+    if not has_int8 and any(x is not None for x in int8_only):
+        return (
+            f"--target {args.target} has no int8 stage: calibration and int8 options do not apply"
+        )
     return None
 
 
@@ -138,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"egom2p export: {problem}", file=sys.stderr)
         return 2
+    if args.int8_attention is not None:
+        int8 = dataclasses.replace(preset.int8, attention=args.int8_attention)
+        preset = dataclasses.replace(preset, int8=int8)
     if preset.reduced:
         from egom2p_edge.export.cli_export_precision import run_reduced
 

@@ -13,6 +13,9 @@ video tokenizer fp32 too: ONNX Runtime's CPU provider has no int8 convolution wi
 output, so a Q/DQ convolution (outputs left float, as the residual stream needs) runs as
 dequantise + fp32 convolution, no faster (measured on ego-tiny: 0.91x encoder, 1.08x decoder)
 and less exact; TensorRT runs the same pattern as int8 kernels, so ``orin-int8`` quantises it.
+``cpu-int8`` also quantises the attention scores ``q k^T`` (``Int8Options(attention="scores")``);
+the other int8 preset leaves every attention product float (``egom2p export --int8-attention``
+overrides either).
 
 Exporter order (measured with torch 2.13, onnxscript 0.7, opset 18): the dynamo exporter is the
 only one that exports the backbone (the TorchScript tracer fails on its LayerNorm, whose
@@ -272,6 +275,7 @@ def _reduced(
     device: str,
     backend: str,
     reduced: tuple[str, ...] = _REDUCED_STAGES,
+    int8: Int8Options | None = None,
     **kw,
 ) -> ExportPreset:
     return ExportPreset(
@@ -284,7 +288,7 @@ def _reduced(
         session_options=_SESSION,
         tolerances=_REDUCED_TOLERANCES,
         stage_precision=_stages(precision, reduced),
-        int8=Int8Options() if precision == "int8" else None,
+        int8=(int8 or Int8Options()) if precision == "int8" else None,
         fp16=Fp16Options() if precision == "fp16" else None,
         calibration_clips=4 if precision == "int8" else 0,
         validation_windows=2,
@@ -303,8 +307,15 @@ PRESETS: dict[str, ExportPreset] = {
         session_options=_SESSION,
         tolerances=Tolerances(float_atol=1e-4, frames_max_diff=1),
     ),
+    # q k^T int8 too: ego-b encoder 1.57x instead of 1.45x over fp32 on the development CPU, at
+    # the same error (benchmarks/results/precision_cpu.md).
     "cpu-int8": _reduced(
-        "cpu-int8", "int8", "cpu", "onnxruntime", (names.BACKBONE_ENCODER, names.BACKBONE_DECODER)
+        "cpu-int8",
+        "int8",
+        "cpu",
+        "onnxruntime",
+        (names.BACKBONE_ENCODER, names.BACKBONE_DECODER),
+        int8=Int8Options(attention="scores"),
     ),
     "orin-int8": _reduced("orin-int8", "int8", "orin", "tensorrt", tensorrt=_ORIN),
     "orin-fp16": _reduced("orin-fp16", "fp16", "orin", "tensorrt", tensorrt=_ORIN),

@@ -44,6 +44,7 @@ def test_manifest_records_precision_calibration_and_validation(int8, tiny_bundle
                 "onnxruntime-cpu",
             )
             assert sp.details["symmetric"] and sp.details["per_channel"]
+            assert sp.details["attention"] == "scores"  # the preset's q k^T in int8
         else:
             assert sp.precision == "fp32" and sp.goldens == "pytorch-fp32"
     cal = m.precision.calibration
@@ -79,6 +80,55 @@ def test_int8_graphs_are_symmetric_qdq_around_matmul_and_conv_only(int8) -> None
         assert {n.domain for n in model.graph.node} <= {""}  # TensorRT parses it
         meta = {p.key: p.value for p in model.metadata_props}
         assert meta["egom2p.precision"] == "int8" and meta["egom2p.stage"] == stage
+
+
+def _quantised_attention(int8_model, fp32_model) -> dict[str, tuple[int, int]]:
+    """{"scores": (quantised, total) q k^T products, "probs": the same for softmax(.) v}."""
+    from egom2p_edge.export.quantize_int8 import _reads_softmax, activation_matmuls
+
+    dq_out = {n.output[0] for n in int8_model.graph.node if n.op_type == "DequantizeLinear"}
+    fp32_nodes = {n.name: n for n in fp32_model.graph.node}
+    int8_nodes = {n.name: n for n in int8_model.graph.node}
+    counts = {"scores": [0, 0], "probs": [0, 0]}
+    for name in activation_matmuls(fp32_model):
+        kind = "probs" if _reads_softmax(fp32_model, fp32_nodes[name]) else "scores"
+        counts[kind][1] += 1
+        counts[kind][0] += set(int8_nodes[name].input) <= dq_out
+    return {k: tuple(v) for k, v in counts.items()}
+
+
+def test_cpu_int8_quantises_attention_scores_not_probabilities(int8, tiny_bundle) -> None:
+    fp32 = load_bundle(tiny_bundle.path)
+    for stage in INT8_STAGES:
+        got = _quantised_attention(
+            onnx.load(str(int8.stage_path(stage))), onnx.load(str(fp32.stage_path(stage)))
+        )
+        n_scores, n_probs = got["scores"][1], got["probs"][1]
+        assert n_scores > 0 and n_probs == n_scores, (stage, got)  # one of each per attention
+        assert got == {"scores": (n_scores, n_scores), "probs": (0, n_probs)}, stage
+
+
+def test_int8_attention_override(tiny_bundle, tmp_path) -> None:
+    """--int8-attention none leaves every attention product float; fp16 targets refuse it."""
+    out = tmp_path / "none"
+    args = ["--int8-attention", "none", "--calibration-clips", "1", "--validation-windows", "0"]
+    rc, stdout, err = run_cli(
+        "export", "--target", "cpu-int8", "--from-bundle", str(tiny_bundle.path), "--out", str(out),
+        *args,
+    )  # fmt: skip
+    assert rc == 0, stdout + err
+    b, fp32 = load_bundle(out), load_bundle(tiny_bundle.path)
+    stage = names.BACKBONE_DECODER
+    assert b.manifest.precision.stages[stage].details["attention"] == "none"
+    got = _quantised_attention(
+        onnx.load(str(b.stage_path(stage))), onnx.load(str(fp32.stage_path(stage)))
+    )
+    assert got["scores"][0] == 0 and got["probs"][0] == 0 and got["scores"][1] > 0
+    rc, _, err = run_cli("export", "--target", "orin-fp16", "--from-bundle",
+                         str(tiny_bundle.path), "--out", str(tmp_path / "x"),
+                         "--int8-attention", "scores")  # fmt: skip
+    assert rc == 2 and "no int8 stage" in err
+    assert not (tmp_path / "x").exists()
 
 
 def test_transformer_block_weights_shrink_to_a_quarter(int8, tiny_bundle) -> None:
