@@ -20,13 +20,14 @@ from typing import Any
 from egom2p_edge._version import __version__
 from egom2p_edge.bundle import names
 from egom2p_edge.bundle.goldens import write_goldens
-from egom2p_edge.bundle.load import Bundle, load_bundle, sha256_file
+from egom2p_edge.bundle.load import Bundle, load_bundle
 from egom2p_edge.bundle.manifest import FileEntry, Manifest
 from egom2p_edge.export.components import Component
 from egom2p_edge.export.layout import plan_bundle
 from egom2p_edge.export.onnx_export import ExportResult, export_stage
 from egom2p_edge.export.presets import ExportPreset
 from egom2p_edge.export.stage_jobs import build_jobs
+from egom2p_edge.files import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from egom2p_edge.bundle import names
 from egom2p_edge.bundle.goldens import write_goldens
-from egom2p_edge.bundle.load import Bundle, load_bundle, sha256_file
+from egom2p_edge.bundle.load import Bundle, load_bundle
 from egom2p_edge.bundle.manifest import FileEntry, ValidationSpec
 from egom2p_edge.bundle.precision import (
     GOLDENS_ORT_CPU,
@@ -42,6 +42,7 @@ from egom2p_edge.export.bundle_writer import _move_into_place, _prepare_out
 from egom2p_edge.export.calibration import CalibrationRequest, collect_calibration
 from egom2p_edge.export.onnx_export import ExportFailed, finalise_graph
 from egom2p_edge.export.presets import ExportPreset
+from egom2p_edge.files import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,12 @@ from typing import Any
 
 from egom2p_edge.bundle import names
 from egom2p_edge.bundle.engines import EngineRecord, engine_file
-from egom2p_edge.bundle.load import Bundle, load_bundle, sha256_file
+from egom2p_edge.bundle.load import Bundle, load_bundle
 from egom2p_edge.bundle.manifest import FileEntry
 from egom2p_edge.export.presets import TensorRTOptions
 from egom2p_edge.export.tensorrt_env import TensorRTEnv
 from egom2p_edge.export.tensorrt_profiles import Profile, cache_key
+from egom2p_edge.files import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from export_helpers import run_cli
 
 from egom2p_edge.bundle import BundleError, load_bundle, names
 from egom2p_edge.bundle.goldens import read_goldens, write_goldens
-from egom2p_edge.bundle.load import sha256_file
+from egom2p_edge.files import sha256_file
 
 
 @pytest.fixture

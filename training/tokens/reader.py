@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from egom2p_edge.clips.writer import sha256_file
+from egom2p_edge.files import check_shard_sha256
 from egom2p_edge.training.tokens.format import (
     MANIFEST_NAME,
     ROWS_SUFFIX,
@@ -139,12 +139,8 @@ class TokenDatabase:
         s = self.shards[shard]
         p = self.path / s["file"]
         if self.verify_sha256 and shard not in self._verified:
-            digest = sha256_file(p)
-            if digest != s["sha256"]:
-                raise ValueError(
-                    f"TokenDatabase {self.path}: shard {s['file']} sha256 {digest} != manifest "
-                    f"{s['sha256']} (corrupted; re-create the database)"
-                )
+            owner = f"TokenDatabase {self.path}"
+            check_shard_sha256(p, s["sha256"], owner, "corrupted; re-create the database")
             self._verified.add(shard)
         arrays = decode_shard(str(p), str(p))
         n = int(s["num_samples"])

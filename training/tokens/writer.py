@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from egom2p_edge.clips.writer import sha256_file
+from egom2p_edge.files import sha256_file
 from egom2p_edge.training.tokens.format import (
     DB_FORMAT,
     DB_VERSION,

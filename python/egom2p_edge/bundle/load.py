@@ -9,7 +9,6 @@ Every error names the file and the field.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from egom2p_edge.bundle import names
 from egom2p_edge.bundle.goldens import golden_headers, read_goldens
 from egom2p_edge.bundle.manifest import Manifest, StageSpec, TensorSpec
 from egom2p_edge.bundle.schema import ManifestError
+from egom2p_edge.files import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,6 @@ class Bundle:
     def goldens(self) -> dict[str, dict[str, np.ndarray]]:
         """``{stage: {tensor: array}}`` golden inputs and outputs."""
         return read_goldens(self.root / names.GOLDENS_FILE)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_manifest(root: str | Path) -> Manifest:

@@ -18,7 +18,7 @@ from egom2p_edge.clips.format import (
     MEMBER_PATTERN,
     decode_clip,
 )
-from egom2p_edge.clips.writer import sha256_file
+from egom2p_edge.files import check_shard_sha256
 
 _REQUIRED_SHARD_KEYS = ("file", "num_clips", "first_index", "bytes", "sha256")
 
@@ -119,12 +119,8 @@ class ClipDataset:
         s = self.shards[shard]
         p = self.path / s["file"]
         if self.verify_sha256 and shard not in self._verified:
-            digest = sha256_file(p)
-            if digest != s["sha256"]:
-                raise ValueError(
-                    f"ClipDataset {self.path}: shard {s['file']} sha256 {digest} "
-                    f"!= manifest {s['sha256']} (corrupted; re-create the dataset)"
-                )
+            owner = f"ClipDataset {self.path}"
+            check_shard_sha256(p, s["sha256"], owner, "corrupted; re-create the dataset")
             self._verified.add(shard)
         return p
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -22,20 +21,12 @@ from egom2p_edge.clips.format import (
     SHARD_PATTERN,
     encode_clip,
 )
+from egom2p_edge.files import sha256_file
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SHARD_SIZE = 1000  # clips per shard at most (WebDataset-like)
 DEFAULT_MAX_SHARD_BYTES = 1 << 30  # a shard is closed once it reaches 1 GiB (~80 full clips)
-
-
-def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_bytes):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
