@@ -56,6 +56,21 @@ __all__ = ["FramePublisher", "FrameSubscriber"]
 DEFAULT_LINGER_MS = 1000  # how long close() waits for queued frames to leave
 
 
+def _attach(owner, endpoint: str, bind: bool) -> str:
+    """Bind or connect ``owner._sock``; on failure close it (and its own context) and raise a
+    ValueError naming the owner class and the endpoint. Returns the endpoint actually used."""
+    try:
+        (owner._sock.bind if bind else owner._sock.connect)(endpoint)
+    except zmq.ZMQError as exc:
+        owner._sock.close(0)
+        if owner._own_context:
+            owner._ctx.term()
+        raise ValueError(
+            f"{type(owner).__name__}: cannot {'bind' if bind else 'connect'} {endpoint!r} ({exc})"
+        ) from exc
+    return owner._sock.getsockopt_string(zmq.LAST_ENDPOINT) or endpoint
+
+
 class FramePublisher:
     """Publishes frames on ``endpoint`` (bound by default; ``bind=False`` connects instead).
 
@@ -96,16 +111,7 @@ class FramePublisher:
         else:
             self._sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscription, not only the first
             self._sock.setsockopt(zmq.XPUB_NODROP, 1)  # report full queues (see module doc)
-        try:
-            (self._sock.bind if bind else self._sock.connect)(endpoint)
-        except zmq.ZMQError as exc:
-            self._sock.close(0)
-            if self._own_context:
-                self._ctx.term()
-            raise ValueError(
-                f"FramePublisher: cannot {'bind' if bind else 'connect'} {endpoint!r} ({exc})"
-            ) from exc
-        self.endpoint = self._sock.getsockopt_string(zmq.LAST_ENDPOINT) or endpoint
+        self.endpoint = _attach(self, endpoint, bind)
         self.subscribers = 0  # subscriptions seen minus unsubscriptions (XPUB only)
         self.frames_sent = 0
         self.frames_dropped = 0  # publish() calls that found a queue full (lossless=False)
@@ -243,16 +249,7 @@ class FrameSubscriber(BaseFrameSource):
         if latest_only:
             self._sock.setsockopt(zmq.CONFLATE, 1)  # must precede connect/bind
         self._sock.setsockopt(zmq.SUBSCRIBE, b"")
-        try:
-            (self._sock.bind if bind else self._sock.connect)(endpoint)
-        except zmq.ZMQError as exc:
-            self._sock.close(0)
-            if self._own_context:
-                self._ctx.term()
-            raise ValueError(
-                f"FrameSubscriber: cannot {'bind' if bind else 'connect'} {endpoint!r} ({exc})"
-            ) from exc
-        self.endpoint = self._sock.getsockopt_string(zmq.LAST_ENDPOINT) or endpoint
+        self.endpoint = _attach(self, endpoint, bind)
         self.latest_only, self.timeout_s = bool(latest_only), timeout_s
         self.ended = False
         self.frames_received = 0

@@ -212,3 +212,16 @@ def test_lossless_publisher_times_out_on_a_stuck_subscriber() -> None:
             pub.close(end_of_stream=False)
     with pytest.raises(ValueError, match="contradicts"):
         FramePublisher("tcp://127.0.0.1:*", conflate=True, lossless=True)
+
+
+def test_endpoints_that_cannot_be_used_name_the_side_and_the_endpoint() -> None:
+    with pytest.raises(ValueError, match=r"FramePublisher: cannot bind 'tcp://nohost:1'"):
+        FramePublisher("tcp://nohost:1")
+    with pytest.raises(ValueError, match=r"FrameSubscriber: cannot connect 'bogus://x'"):
+        FrameSubscriber("bogus://x")
+    pub = FramePublisher("tcp://127.0.0.1:*")  # a port in use by the first binder
+    try:
+        with pytest.raises(ValueError, match=r"FrameSubscriber: cannot bind 'tcp://127.0.0.1:"):
+            FrameSubscriber(pub.endpoint, bind=True)
+    finally:
+        pub.close()
