@@ -28,7 +28,7 @@ from pathlib import Path
 from egom2p_edge._native import load_runtime
 from egom2p_edge.pipeline.reference import check_backend_threads
 from egom2p_edge.pipeline.windows import check_rgb, check_timestamp
-from egom2p_edge.streaming.live import LiveOptions
+from egom2p_edge.streaming.live import live_options
 from egom2p_edge.streaming.options import StreamOptions
 from egom2p_edge.streaming.prediction import Prediction
 from egom2p_edge.streaming.providers import ProviderConfig
@@ -186,7 +186,7 @@ class Runtime:
         ``egom2p_edge.streaming.options`` for the rules). realtime: live mode with a queue of
         ``queue_windows`` windows; history_s: seconds of final track samples kept (None: all)."""
         o = StreamOptions(
-            tuple(targets) if not isinstance(targets, str) else targets,
+            targets,
             hop_frames,
             seed,
             mode,
@@ -196,9 +196,7 @@ class Runtime:
             top_p,
             reuse_condition,
         )
-        if not isinstance(realtime, bool):
-            raise ValueError(f"stream: realtime must be True or False, got {realtime!r}")
-        live = LiveOptions(queue_windows)
+        live_options(realtime, queue_windows)  # checks both, in either mode
         TrackConfig(hop_frames=int(o.hop_frames), history_s=history_s)  # validates history_s
         per_target = isinstance(o.steps, Mapping)
         native = self._native.stream(
@@ -214,6 +212,6 @@ class Runtime:
             reuse_condition=o.reuse_condition,
             history_s=0.0 if history_s is None else float(history_s),
             realtime=realtime,
-            queue_windows=live.queue_windows,
+            queue_windows=queue_windows,
         )
         return Stream(native, o, self)

@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import run_stream
+from runtime_helpers import run_stream
 
 import egom2p_edge
 from egom2p_edge._native import load_runtime
@@ -151,6 +151,7 @@ def test_timestamps_out_of_order_raise_and_the_stream_goes_on(impl):
         (dict(targets=("depth",)), "not one this bundle decodes"),
         (dict(targets=("gaze", "tok_gaze")), "twice"),
         (dict(targets="gaze"), "sequence"),
+        (dict(targets=5), "sequence"),
         (dict(mode="fast"), "mode"),
         (dict(temperature=-1.0), "temperature"),
         (dict(top_p=1.5), "top_p"),

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import run_stream, synthetic_frames
+from runtime_helpers import run_stream, synthetic_frames
 
 QUICK = dict(mode="single_pass", temperature=1.0, seed=4)
 
@@ -105,7 +105,9 @@ def test_live_errors_surface_at_once(impl):
         impl.stream(**QUICK).live_stats()
 
 
-@pytest.mark.parametrize("bad", [dict(queue_windows=0), dict(realtime="yes")])
+@pytest.mark.parametrize(
+    "bad", [dict(queue_windows=0), dict(realtime="yes"), dict(realtime=False, queue_windows=0)]
+)
 def test_bad_live_options_raise(impl, bad):
     with pytest.raises(ValueError, match="queue_windows|realtime"):
         impl.stream(**{"realtime": True, **bad})

@@ -29,7 +29,7 @@ from egom2p_edge.bundle.sessions import ort_session_options
 from egom2p_edge.pipeline.decoder import PassLayout, TokenState, WindowDecoder
 from egom2p_edge.pipeline.plan import build_plan
 from egom2p_edge.pipeline.windows import VideoWindow, WindowAssembler
-from egom2p_edge.streaming.live import LiveOptions, LiveRunner
+from egom2p_edge.streaming.live import LiveOptions, LiveRunner, live_options
 from egom2p_edge.streaming.options import MASK64, StreamOptions, resolve_decoding
 from egom2p_edge.streaming.prediction import Prediction
 from egom2p_edge.streaming.providers import ProviderConfig, ort_providers, resolve_providers
@@ -133,7 +133,7 @@ class ReferencePipeline:
         realtime: live mode (``egom2p_edge.streaming.live``); history_s: seconds of final track
         samples kept (None: all)."""
         options = StreamOptions(
-            tuple(targets) if not isinstance(targets, str) else targets,
+            targets,
             hop_frames,
             seed,
             mode,
@@ -143,11 +143,9 @@ class ReferencePipeline:
             top_p,
             reuse_condition,
         )
-        if not isinstance(realtime, bool):
-            raise ValueError(f"stream: realtime must be True or False, got {realtime!r}")
-        live = LiveOptions(queue_windows)  # validated in either mode, as Runtime does
+        live = live_options(realtime, queue_windows)
         tracks = track_config(self.manifest, hop_frames, history_s)
-        return ReferenceStream(self, options, live if realtime else None, tracks)
+        return ReferenceStream(self, options, live, tracks)
 
 
 class ReferenceStream:

@@ -35,6 +35,15 @@ class LiveOptions:
             raise ValueError(f"stream: queue_windows must be an int >= 1, got {q!r}")
 
 
+def live_options(realtime: bool, queue_windows: int) -> LiveOptions | None:
+    """``stream(realtime=..., queue_windows=...)`` checked (both, in either mode): the live
+    options, or None for lossless synchronous pushing."""
+    if not isinstance(realtime, bool):
+        raise ValueError(f"stream: realtime must be True or False, got {realtime!r}")
+    live = LiveOptions(queue_windows)
+    return live if realtime else None
+
+
 class LiveRunner:
     """A bounded queue of work items and one worker thread running ``run(item, arrival_ns)``
     (which records each item's latency in ``latency``, the timer ``stats`` reads)."""
