@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from export_helpers import Exported, export, run_cli
+from export_helpers import Exported, derive, export
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxscript")
@@ -77,14 +77,6 @@ def parity_video_bundle(parity_dir: Path, tmp_path_factory: pytest.TempPathFacto
         tmp_path_factory.mktemp("parity_video") / "bundle",
         video_tokenizer=parity_dir / "video_tokenizer",
     )
-
-
-def derive(out: Path, source: Path, target: str, *extra: str) -> Exported:
-    """``egom2p export --target TARGET --from-bundle SOURCE --out OUT EXTRA...``."""
-    args = ["export", "--target", target, "--from-bundle", str(source), "--out", str(out), *extra]
-    rc, stdout, stderr = run_cli(*args)
-    assert rc == 0, f"export {target} failed ({rc}):\n{stdout}\n{stderr}"
-    return Exported(out, stdout, stderr)
 
 
 @pytest.fixture(scope="session")

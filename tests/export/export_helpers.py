@@ -32,3 +32,11 @@ def export(out: Path, **components: str) -> Exported:
     rc, stdout, stderr = run_cli(*args)
     assert rc == 0, f"export failed ({rc}):\n{stdout}\n{stderr}"
     return Exported(out, stdout, stderr)
+
+
+def derive(out: Path, source: Path, target: str, *extra: str) -> Exported:
+    """``egom2p export --target TARGET --from-bundle SOURCE --out OUT EXTRA...``."""
+    args = ["export", "--target", target, "--from-bundle", str(source), "--out", str(out), *extra]
+    rc, stdout, stderr = run_cli(*args)
+    assert rc == 0, f"export {target} failed ({rc}):\n{stdout}\n{stderr}"
+    return Exported(out, stdout, stderr)

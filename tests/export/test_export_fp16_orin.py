@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import derive
-from export_helpers import Exported, run_cli
+from export_helpers import Exported, derive, run_cli
 
 from egom2p_edge.bundle import load_bundle, names
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runtime_helpers import run_stream, synthetic_frames
 
 from egom2p_edge.paths import shared_path
 
@@ -65,13 +66,6 @@ def reference(rt_bundle):
     return egom2p_edge.ReferencePipeline(rt_bundle)
 
 
-def synthetic_frames(seed: int, clips: int, size: int) -> list[tuple[np.ndarray, int]]:
-    from egom2p_edge.devices import SyntheticSource
-
-    with SyntheticSource(seed=seed, clips=clips, size=size) as source:
-        return [(f.rgb, f.timestamp_ns) for f in source]
-
-
 @pytest.fixture(scope="session")
 def synth_clip(reference) -> list[tuple[np.ndarray, int]]:
     """16 synthetic frames at 8 fps at the bundle's size: exactly one window."""
@@ -84,15 +78,6 @@ def h2o_clip(h2o_clip_or_none) -> list[tuple[np.ndarray, int]]:
     if h2o_clip_or_none is None:
         pytest.skip("the H2O example clip is absent (../shared/fixtures/real)")
     return h2o_clip_or_none
-
-
-def run_stream(impl, frames, **options) -> list:
-    """Push every frame, flush; all predictions in order."""
-    stream = impl.stream(**options)
-    out = []
-    for rgb, t in frames:
-        out += stream.push(rgb, t)
-    return out + stream.flush()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_stream
+from runtime_helpers import run_stream
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = dict(mode="single_pass", temperature=1.0, seed=7)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_stream, synthetic_frames
+from runtime_helpers import run_stream, synthetic_frames
 
 ATOL = 1e-5
 # (mode, temperature, steps); None = the bundle's default (temperature 0.01; steps gaze 5, cam 3)

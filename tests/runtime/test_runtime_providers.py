@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import run_stream
+from runtime_helpers import run_stream
 
 import egom2p_edge
 from egom2p_edge._native import load_runtime
