@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -225,7 +226,12 @@ TEST(FrameBusSockets, FullQueuesDropFramesAndBothSidesCountThem) {
   ASSERT_TRUE(pub.value()->WaitForSubscribers(1, 5000).ok());
   std::vector<uint64_t> received;
   bool ended = false;
-  std::thread reader([&] {  // a consumer slower than the burst
+  // The consumer starts reading only after the whole burst has been offered, so the queues
+  // (two frames each side plus the kernel's TCP buffers, far below 300 frames of 192 KiB) must
+  // overflow however fast this machine is; a reader that raced the burst sometimes kept up.
+  std::atomic<bool> burst_done{false};
+  std::thread reader([&] {
+    while (!burst_done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     BusFrame got;
     for (;;) {
       auto r = sub.value()->Receive(5000, &got);
@@ -240,10 +246,11 @@ TEST(FrameBusSockets, FullQueuesDropFramesAndBothSidesCountThem) {
   std::vector<uint64_t> sent;
   bool all_ok = true;
   for (int i = 0; i < 300; ++i) {
-    auto r = pub.value()->Publish(MakeFrame(64, 64, i, i));
+    auto r = pub.value()->Publish(MakeFrame(256, 256, i, i));
     all_ok = all_ok && r.ok();
     if (r.ok() && r.value()) sent.push_back(static_cast<uint64_t>(i));
   }
+  burst_done = true;
   Status close_status = pub.value()->Close();  // the end-of-stream marker waits for room
   reader.join();
   ASSERT_TRUE(all_ok);
