@@ -52,15 +52,16 @@ def run_tracks(impl, frames):
     return s.trajectory()
 
 
-def test_fed_twice_faster_than_it_runs_latency_stays_bounded(runtime, reference):
+def test_fed_faster_than_it_runs_latency_stays_bounded(runtime, reference):
     # Measure one window, then feed 30-fps frames so that windows (every 0.5 s of stream time)
-    # arrive twice as fast as they can be run, for about twelve windows.
+    # arrive four times as fast as they can be run, for about twelve windows (four, not two: a
+    # probe slowed by a busy machine must not let the live run keep up).
     base = _clip(reference, clips=1)[0][0]
     probe = runtime.stream(**QUICK)
     for i in range(16):
         probe.push(base, i * 125_000_000)
     window_s = probe.timings()["window"]["max_ms"] / 1e3
-    frame_wall_s = (window_s / 2) / 15  # 15 frames (0.5 s at 30 fps) per half a window time
+    frame_wall_s = (window_s / 4) / 15  # 15 frames (0.5 s at 30 fps) per quarter window time
     queue = 2
     live = runtime.stream(realtime=True, queue_windows=queue, **QUICK)
     got, latencies = [], []
