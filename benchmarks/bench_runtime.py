@@ -226,7 +226,7 @@ def report(args, results: dict, load: tuple, bundle_note: str) -> str:
             continue
         r = results[name]["steady_per_input_s"]
         text = f"Targets, {name}: <= 0.5 s per s of input: **{r:.3f}** "
-        text += "(met)" if r <= 0.5 else f"(missed by {r / 0.5:.1f}x)"
+        text += "(met)" if r <= 0.5 else f"(missed: {r / 0.5:.2f}x the budget)"
         if official is not None:
             ratio = official["steady_per_input_s"] / r
             text += f"; >= 3x faster than official: **{ratio:.2f}x** "
