@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         ) as pub,
     ):
         if args.wait_subscribers > 0:
-            print(f"waiting for {args.wait_subscribers} subscriber(s) on {pub.endpoint} ...")
+            print(
+                f"waiting for {args.wait_subscribers} subscriber(s) on {pub.endpoint} ...",
+                flush=True,  # a caller that bound port * reads the port from this line
+            )
             pub.wait_for_subscribers(args.wait_subscribers, args.wait_timeout_s)
         for frame in tqdm(source, unit="frame", desc="publishing", file=sys.stderr):
             pub.publish(frame)

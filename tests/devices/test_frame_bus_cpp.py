@@ -72,7 +72,8 @@ def test_python_compressed_frames_are_refused_by_cpp_with_a_hint(rt) -> None:
 
 def test_python_publisher_to_cpp_subscriber(rt_zmq) -> None:
     with FramePublisher("tcp://127.0.0.1:*", lossless=True) as pub:
-        sub = rt_zmq.FrameBusSubscriber(pub.endpoint)
+        # Room for the whole burst on the receiving side: nothing waits on a busy machine.
+        sub = rt_zmq.FrameBusSubscriber(pub.endpoint, rcvhwm=64)
         pub.wait_for_subscribers(1, timeout_s=5)  # the C++ SUB's subscription reached Python
         sent = [_frame(i, 48, 64) for i in range(25)]
         for f in sent:

@@ -218,10 +218,11 @@ def test_read_timeout() -> None:
 
 
 def test_connection_refused() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as s:
-        port = s.getsockname()[1]  # closed again: nothing listens there
-    with pytest.raises(HoloLens2StreamError, match=f"127.0.0.1:{port}: cannot connect"):
-        HoloLens2PVSource("127.0.0.1", port, connect_timeout_s=1.0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))  # held, so no one else can take it, but not listening
+        port = s.getsockname()[1]
+        with pytest.raises(HoloLens2StreamError, match=f"127.0.0.1:{port}: cannot connect"):
+            HoloLens2PVSource("127.0.0.1", port, connect_timeout_s=1.0)
 
 
 def test_non_increasing_timestamps_are_rejected() -> None:

@@ -3,7 +3,7 @@ a subscriber whole, with its PTS timestamps."""
 
 from __future__ import annotations
 
-import socket
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -28,15 +28,8 @@ def _video(path: Path, frames: int = 10) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_publish_video_script(tmp_path: Path) -> None:
     video = _video(tmp_path / "clip.mp4")
-    endpoint = f"tcp://127.0.0.1:{_free_port()}"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -44,7 +37,7 @@ def test_publish_video_script(tmp_path: Path) -> None:
             "egom2p_edge.devices.publish_video",
             str(video),
             "--endpoint",
-            endpoint,
+            "tcp://127.0.0.1:*",  # the publisher picks a free port and prints it
             "--lossless",
             "--wait-timeout-s",
             "30",
@@ -54,6 +47,10 @@ def test_publish_video_script(tmp_path: Path) -> None:
         text=True,
     )
     try:
+        first = proc.stdout.readline()
+        match = re.match(r"waiting for 1 subscriber\(s\) on (tcp://127\.0\.0\.1:\d+) \.\.\.", first)
+        assert match, f"unexpected first line {first!r}"
+        endpoint = match.group(1)
         with FrameSubscriber(endpoint, timeout_s=30) as sub:
             got = list(sub)
         out, err = proc.communicate(timeout=30)

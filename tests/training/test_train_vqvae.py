@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -128,10 +127,10 @@ def _ddp_worker(rank: int, world: int, folder: str, clips: str) -> None:
         dist.destroy_process_group()
 
 
-def test_two_gloo_processes_end_with_the_same_codebook(tmp_path, synth_clips):
+def test_two_gloo_processes_end_with_the_same_codebook(tmp_path, synth_clips, monkeypatch):
     import torch.multiprocessing as mp
 
-    os.environ.pop("WORLD_SIZE", None)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
     mp.spawn(_ddp_worker, args=(2, str(tmp_path), str(synth_clips)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in range(2))
     assert torch.equal(r0["embed"], r1["embed"])
