@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from timing import repeat_timed
 
 from egom2p_edge.bundle import load_bundle, names
 
@@ -47,13 +48,8 @@ STAGE_INPUT = {
 
 
 def _timed(fn, repeats: int) -> dict[str, float]:
-    fn()  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w0)
-        cpu.append(time.process_time() - c0)
+    """Median wall and CPU milliseconds of ``repeats`` calls after a warm-up."""
+    wall, cpu = repeat_timed(fn, repeats)
     return {"wall": statistics.median(wall) * 1e3, "cpu": statistics.median(cpu) * 1e3}
 
 

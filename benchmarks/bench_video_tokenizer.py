@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 import torch
+from timing import repeat_timed
 
 from egom2p_edge.models.video.config import preset
 from egom2p_edge.models.video.tokenizer import VideoTokenizer
@@ -30,13 +31,9 @@ from egom2p_edge.paths import shared_path
 
 
 def _timed(fn, repeats: int) -> dict[str, float]:
-    fn()  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w0)
-        cpu.append(time.process_time() - c0)
+    """Wall-time median, min, max and the CPU-time median (s) of ``repeats`` calls after a
+    warm-up."""
+    wall, cpu = repeat_timed(fn, repeats)
     return {
         "p50": statistics.median(wall),
         "min": min(wall),
