@@ -129,6 +129,30 @@ def test_token_database_refuses_bad_input_and_corruption(tmp_path):
         TokenDatabase(tmp_path / "db")
 
 
+def test_token_database_refuses_missing_truncated_and_misnumbered_shards(tmp_path):
+    _write_db(tmp_path / "db")
+    manifest = tmp_path / "db" / "manifest.json"
+    good = manifest.read_text()
+    m = json.loads(good)
+    m["shards"][1]["first_index"] += 1
+    manifest.write_text(json.dumps(m))
+    with pytest.raises(
+        ValueError, match=r"shards\[1\] first_index \d+ / num_samples .*inconsistent"
+    ):
+        TokenDatabase(tmp_path / "db")
+    manifest.write_text(good)
+    shard = tmp_path / "db" / "tokens-000001.npz"
+    data = shard.read_bytes()
+    shard.write_bytes(data[:-5])
+    with pytest.raises(ValueError, match=f"tokens-000001.npz has {len(data) - 5} bytes"):
+        TokenDatabase(tmp_path / "db")
+    shard.unlink()
+    with pytest.raises(
+        FileNotFoundError, match="tokens-000001.npz listed in the manifest is missing"
+    ):
+        TokenDatabase(tmp_path / "db")
+
+
 def test_built_database_holds_the_tokenizers_ids(token_db, synth_clips, tokenizer_paths):
     db = TokenDatabase(token_db)
     clips = ClipDataset(synth_clips)

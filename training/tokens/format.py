@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from egom2p_edge.files import check_shard_index
+
 DB_FORMAT = "egom2p-token-db"
 DB_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -120,23 +122,14 @@ def check_manifest(m: Any, where: str) -> dict[str, Any]:
             raise ValueError(f"{where}: modality {name!r} is missing from presence_order")
         if not isinstance(info, dict) or not {"vocab_size", "token_shape"} <= set(info):
             raise ValueError(f"{where}: modalities[{name!r}] needs vocab_size and token_shape")
-    expect = 0
+    need = ("file", "num_samples", "first_index", "bytes", "sha256", "presence")
+    expect = check_shard_index(m["shards"], "num_samples", need, where)
     for i, s in enumerate(m["shards"]):
-        need = ("file", "num_samples", "first_index", "bytes", "sha256", "presence")
-        missing = [k for k in need if k not in s]
-        if missing:
-            raise ValueError(f"{where}: shards[{i}] lacks fields {missing}")
-        if s["first_index"] != expect or s["num_samples"] < 1:
-            raise ValueError(
-                f"{where}: shards[{i}] first_index {s['first_index']} / num_samples "
-                f"{s['num_samples']} inconsistent (expected first_index {expect}, >= 1 sample)"
-            )
         if len(s["presence"]) != s["num_samples"]:
             raise ValueError(
                 f"{where}: shards[{i}] has {len(s['presence'])} presence entries for "
                 f"{s['num_samples']} samples"
             )
-        expect += s["num_samples"]
     if m["num_samples"] != expect:
         raise ValueError(f"{where}: num_samples {m['num_samples']} != sum of shard counts {expect}")
     return m

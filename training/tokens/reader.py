@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from egom2p_edge.files import check_shard_sha256
+from egom2p_edge.files import check_shard_file, check_shard_sha256
 from egom2p_edge.training.tokens.format import (
     MANIFEST_NAME,
     ROWS_SUFFIX,
@@ -101,14 +101,7 @@ class TokenDatabase:
         self._verified: set[int] = set()
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
         for s in self.shards:
-            p = self.path / s["file"]
-            if not p.is_file():
-                raise FileNotFoundError(f"TokenDatabase {self.path}: shard {s['file']} is missing")
-            if p.stat().st_size != s["bytes"]:
-                raise ValueError(
-                    f"TokenDatabase {self.path}: shard {s['file']} has {p.stat().st_size} bytes, "
-                    f"the manifest says {s['bytes']} (truncated or replaced)"
-                )
+            check_shard_file(self.path / s["file"], s["bytes"], f"TokenDatabase {self.path}")
 
     def __len__(self) -> int:
         return int(self.manifest["num_samples"])

@@ -18,7 +18,7 @@ from egom2p_edge.clips.format import (
     MEMBER_PATTERN,
     decode_clip,
 )
-from egom2p_edge.files import check_shard_sha256
+from egom2p_edge.files import check_shard_file, check_shard_index, check_shard_sha256
 
 _REQUIRED_SHARD_KEYS = ("file", "num_clips", "first_index", "bytes", "sha256")
 
@@ -76,18 +76,7 @@ class ClipDataset:
         shards = m.get("shards")
         if not isinstance(shards, list):
             raise ValueError(f"{where}: field 'shards' must be a list")
-        expect_start = 0
-        for i, s in enumerate(shards):
-            missing = [k for k in _REQUIRED_SHARD_KEYS if k not in s]
-            if missing:
-                raise ValueError(f"{where}: shards[{i}] lacks fields {missing}")
-            if s["first_index"] != expect_start or s["num_clips"] < 1:
-                raise ValueError(
-                    f"{where}: shards[{i}] first_index {s['first_index']} / "
-                    f"num_clips {s['num_clips']} inconsistent (expected first_index "
-                    f"{expect_start}, num_clips >= 1)"
-                )
-            expect_start += s["num_clips"]
+        expect_start = check_shard_index(shards, "num_clips", _REQUIRED_SHARD_KEYS, where)
         if m.get("num_clips") != expect_start:
             raise ValueError(
                 f"{where}: num_clips {m.get('num_clips')} != sum of shard counts {expect_start}"
@@ -96,17 +85,7 @@ class ClipDataset:
 
     def _check_shard_files(self) -> None:
         for s in self.shards:
-            p = self.path / s["file"]
-            if not p.is_file():
-                raise FileNotFoundError(
-                    f"ClipDataset {self.path}: shard {s['file']} listed in the manifest is missing"
-                )
-            size = p.stat().st_size
-            if size != s["bytes"]:
-                raise ValueError(
-                    f"ClipDataset {self.path}: shard {s['file']} has {size} bytes, "
-                    f"the manifest says {s['bytes']} (truncated or replaced)"
-                )
+            check_shard_file(self.path / s["file"], s["bytes"], f"ClipDataset {self.path}")
 
     def __len__(self) -> int:
         return int(self.manifest["num_clips"])
