@@ -41,7 +41,7 @@ from egom2p_edge.training.tokens import MaskedTokenDataset, TokenDatabase, to_mo
 from egom2p_edge.training.trainers.config import OptimConfig, RunConfig
 from egom2p_edge.training.trainers.data import split_indices
 from egom2p_edge.training.trainers.distributed import DistContext
-from egom2p_edge.training.trainers.loop import TrainResult, run_training
+from egom2p_edge.training.trainers.loop import TrainResult, TrainTask, run_training
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,9 @@ class _BackboneTrainModule(nn.Module):
         return {"loss": loss, **{f"loss_{n}": v for n, v in out.mod_loss.items()}}
 
 
-class BackboneTask:
-    """A backbone training run (see ``loop.TrainTask``)."""
+class BackboneTask(TrainTask):
+    """A backbone training run. No random state of its own: masks are functions of (seed,
+    epoch, index), and nothing else draws."""
 
     kind = "backbone"
     name = "backbone"
@@ -148,9 +149,6 @@ class BackboneTask:
         self.ddp_kwargs: dict[str, Any] = {}
         self.gen_eval_samples = gen_eval_samples
         self._gen_tokenizers: dict | None = None
-
-    def model_config(self) -> dict[str, Any]:
-        return self.model.config.to_dict()
 
     def data_info(self) -> dict[str, Any]:
         src = self.db.manifest.get("source", {})
@@ -276,12 +274,6 @@ class BackboneTask:
                     est = denormalize_gaze(recon).astype(np.float64)
                     out["rgb2gaze_mse"] = gaze_mse(xy, est, valid)
         return out
-
-    def rng_state(self) -> dict[str, torch.Tensor]:
-        return {}  # masks are functions of (seed, epoch, index); nothing else draws
-
-    def set_rng_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
     def extra_provenance(self) -> dict[str, Any]:
         return {"tokenizers": self.db.manifest.get("tokenizers", {})}

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,8 +51,10 @@ from egom2p_edge.training.trainers.state import (
 log = logging.getLogger(__name__)
 
 
-class TrainTask(Protocol):
-    """What ``run_training`` needs from a trainer."""
+class TrainTask:
+    """What ``run_training`` needs from a trainer: subclasses set the attributes and implement
+    ``data_info`` and ``evaluate``; the other methods' defaults suit a task with a config'd
+    model, a plain shuffled sampler, default batching and no random state of its own."""
 
     name: str  # "cam-tokenizer", "backbone", ... (titles, logs)
     kind: str  # checkpoint kind: "vqvae" | "backbone" | "video_tokenizer"
@@ -61,15 +63,36 @@ class TrainTask(Protocol):
     train_data: Dataset  # training items (keys from ResumableSampler)
     ddp_kwargs: dict[str, Any]  # DistributedDataParallel options
 
-    def model_config(self) -> dict[str, Any]: ...
-    def data_info(self) -> dict[str, Any]: ...
-    def sampler_blocks(self) -> Sequence[int] | None: ...
-    def sampler_with_epoch(self) -> bool: ...
-    def collate(self) -> Callable | None: ...
-    def evaluate(self) -> dict[str, float]: ...  # on self.model, rank 0 only
-    def rng_state(self) -> dict[str, torch.Tensor]: ...
-    def set_rng_state(self, state: dict[str, torch.Tensor]) -> None: ...
-    def extra_provenance(self) -> dict[str, Any]: ...
+    def model_config(self) -> dict[str, Any]:
+        return self.model.config.to_dict()
+
+    def data_info(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def sampler_blocks(self) -> Sequence[int] | None:
+        """Block sizes the sampler shuffles within (None: one block, the whole set)."""
+        return None
+
+    def sampler_with_epoch(self) -> bool:
+        """Whether the sampler hands (epoch, index) keys instead of plain indices."""
+        return False
+
+    def collate(self) -> Callable | None:
+        """The DataLoader's collate_fn (None: PyTorch's default)."""
+        return None
+
+    def evaluate(self) -> dict[str, float]:  # on self.model, rank 0 only
+        raise NotImplementedError
+
+    def rng_state(self) -> dict[str, torch.Tensor]:
+        """Random state to checkpoint besides the loop's own (none by default)."""
+        return {}
+
+    def set_rng_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what ``rng_state`` returned."""
+
+    def extra_provenance(self) -> dict[str, Any]:
+        return {}
 
 
 @dataclass

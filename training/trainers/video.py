@@ -29,7 +29,7 @@ from egom2p_edge.models.video import (
 from egom2p_edge.training.trainers.config import OptimConfig, RunConfig
 from egom2p_edge.training.trainers.data import VideoClipDataset, dataset_info, split_indices
 from egom2p_edge.training.trainers.distributed import DistContext
-from egom2p_edge.training.trainers.loop import TrainResult, run_training
+from egom2p_edge.training.trainers.loop import TrainResult, TrainTask, run_training
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ class _Subset(torch.utils.data.Dataset):
         return self.base[self.items[k]]
 
 
-class VideoTask:
-    """A video tokenizer training run (see ``loop.TrainTask``)."""
+class VideoTask(TrainTask):
+    """A video tokenizer training run."""
 
     kind = "video_tokenizer"
     name = "video-tokenizer"
@@ -108,9 +108,6 @@ class VideoTask:
         self.train_module = _VideoTrainModule(model)
         self.ddp_kwargs: dict[str, Any] = {}
 
-    def model_config(self) -> dict[str, Any]:
-        return self.model.config.to_dict()
-
     def data_info(self) -> dict[str, Any]:
         return {
             **dataset_info(self.videos.clips),
@@ -118,15 +115,6 @@ class VideoTask:
             "eval_videos": len(self.val_items),
             "frame_size": self.videos.size,
         }
-
-    def sampler_blocks(self):
-        return None
-
-    def sampler_with_epoch(self) -> bool:
-        return False
-
-    def collate(self):
-        return None
 
     def evaluate(self) -> dict[str, float]:
         by_kind: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"rgb": [], "depth": []}
@@ -147,12 +135,6 @@ class VideoTask:
             if pairs:
                 out[f"psnr_{kind}_db"] = float(np.mean([psnr_db(a, b) for a, b in pairs]))
         return out
-
-    def rng_state(self) -> dict[str, torch.Tensor]:
-        return {}
-
-    def set_rng_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
     def extra_provenance(self) -> dict[str, Any]:
         return {"loss": "L1 (no perceptual term)"}

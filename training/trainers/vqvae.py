@@ -37,7 +37,7 @@ from egom2p_edge.training.trainers.data import (
     split_indices,
 )
 from egom2p_edge.training.trainers.distributed import DistContext
-from egom2p_edge.training.trainers.loop import TrainResult, run_training
+from egom2p_edge.training.trainers.loop import TrainResult, TrainTask, run_training
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ def _gaze_metrics(recon: np.ndarray, xy: np.ndarray, valid: np.ndarray) -> dict[
     return {"gaze_mse": gaze_mse(xy, denormalize_gaze(recon).astype(np.float64), valid)}
 
 
-class VQTask:
-    """A VQ-VAE training run (see ``loop.TrainTask``)."""
+class VQTask(TrainTask):
+    """A VQ-VAE training run."""
 
     kind = "vqvae"
 
@@ -113,20 +113,8 @@ class VQTask:
         self.ddp_kwargs = _no_forward_buffer_sync()
         self._num_train = len(train_idx)
 
-    def model_config(self) -> dict[str, Any]:
-        return self.model.config.to_dict()
-
     def data_info(self) -> dict[str, Any]:
         return {**self.data.info, "train_clips": self._num_train, "eval_clips": len(self.val_idx)}
-
-    def sampler_blocks(self):
-        return None
-
-    def sampler_with_epoch(self) -> bool:
-        return False
-
-    def collate(self):
-        return None
 
     def evaluate(self) -> dict[str, float]:
         device = next(self.model.parameters()).device
