@@ -17,22 +17,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from egom2p_edge.export.graph_precision import residual_adds
 from egom2p_edge.export.presets import Fp16Options
 
 log = logging.getLogger(__name__)
 
 METHOD = "onnxruntime-float16"
-
-
-def residual_adds(model) -> list[str]:
-    """Names of the Add nodes whose two operands are computed (no initializer, no Constant)."""
-    consts = {t.name for t in model.graph.initializer}
-    consts |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
-    return [
-        n.name
-        for n in model.graph.node
-        if n.op_type == "Add" and not any(i in consts for i in n.input)
-    ]
 
 
 def toposort(graph) -> None:

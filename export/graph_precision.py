@@ -54,6 +54,23 @@ class GraphPrecision:
         }
 
 
+def computed_operand_nodes(model, op_type: str) -> list[str]:
+    """Names of the ``op_type`` nodes none of whose operands is an initializer or a Constant:
+    for Add the residual stream, for MatMul the attention products ``q k^T`` and ``p v``."""
+    consts = {t.name for t in model.graph.initializer}
+    consts |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    return [
+        n.name
+        for n in model.graph.node
+        if n.op_type == op_type and not any(i in consts for i in n.input)
+    ]
+
+
+def residual_adds(model) -> list[str]:
+    """The Adds of two computed tensors (the residual stream): kept float in int8 and fp16."""
+    return computed_operand_nodes(model, "Add")
+
+
 def _tensor_types(model) -> dict[str, int]:
     """Element type of every named tensor (shape inference plus Cast/Constant/DQ rules)."""
     import onnx
@@ -156,8 +173,6 @@ def check_int8(model, options: Int8Options) -> list[str]:
         problems.append(
             f"ops fed by DequantizeLinear beyond {list(options.op_types)}: {unexpected}"
         )
-    from egom2p_edge.export.convert_fp16 import residual_adds
-
     dq_out = {o for n in model.graph.node if n.op_type == "DequantizeLinear" for o in n.output}
     residual = set(residual_adds(model))
     for n in model.graph.node:
@@ -169,8 +184,6 @@ def check_int8(model, options: Int8Options) -> list[str]:
 
 def check_fp16(model, options: Fp16Options, io_dtypes: dict[str, int]) -> list[str]:
     """Problems of an fp16 graph; ``io_dtypes``: the fp32 graph's input/output element types."""
-    from egom2p_edge.export.convert_fp16 import residual_adds
-
     info = inspect_graph(model)
     problems = _domain_problems(info)
     init = {t.name for t in model.graph.initializer}

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from egom2p_edge.export.graph_precision import computed_operand_nodes
 from egom2p_edge.export.presets import Int8Options
 
 log = logging.getLogger(__name__)
@@ -40,25 +41,13 @@ def _reads_softmax(model, node) -> bool:
 def excluded_matmuls(model, attention: str) -> list[str]:
     """The attention products to leave float: all of them ("none"), the ``softmax(.) v`` ones
     ("scores"), or none ("all")."""
-    products = activation_matmuls(model)
+    products = computed_operand_nodes(model, "MatMul")  # q k^T and p v
     if attention == "all":
         return []
     if attention == "scores":
         by_name = {n.name: n for n in model.graph.node}
         return [p for p in products if _reads_softmax(model, by_name[p])]
     return products
-
-
-def activation_matmuls(model) -> list[str]:
-    """Names of the MatMul nodes whose operands are both computed (no initializer, no Constant):
-    the attention products ``q k^T`` and ``p v``."""
-    consts = {t.name for t in model.graph.initializer}
-    consts |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
-    return [
-        n.name
-        for n in model.graph.node
-        if n.op_type == "MatMul" and not any(i in consts for i in n.input)
-    ]
 
 
 def _is_scalar(model, name: str) -> bool:

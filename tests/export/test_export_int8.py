@@ -84,13 +84,14 @@ def test_int8_graphs_are_symmetric_qdq_around_matmul_and_conv_only(int8) -> None
 
 def _quantised_attention(int8_model, fp32_model) -> dict[str, tuple[int, int]]:
     """{"scores": (quantised, total) q k^T products, "probs": the same for softmax(.) v}."""
-    from egom2p_edge.export.quantize_int8 import _reads_softmax, activation_matmuls
+    from egom2p_edge.export.graph_precision import computed_operand_nodes
+    from egom2p_edge.export.quantize_int8 import _reads_softmax
 
     dq_out = {n.output[0] for n in int8_model.graph.node if n.op_type == "DequantizeLinear"}
     fp32_nodes = {n.name: n for n in fp32_model.graph.node}
     int8_nodes = {n.name: n for n in int8_model.graph.node}
     counts = {"scores": [0, 0], "probs": [0, 0]}
-    for name in activation_matmuls(fp32_model):
+    for name in computed_operand_nodes(fp32_model, "MatMul"):  # q k^T and p v
         kind = "probs" if _reads_softmax(fp32_model, fp32_nodes[name]) else "scores"
         counts[kind][1] += 1
         counts[kind][0] += set(int8_nodes[name].input) <= dq_out
