@@ -13,6 +13,8 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,9 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _prepare_out(out: Path) -> None:
+def check_out_folder(out: Path) -> None:
+    """Refuse an ``--out`` that a bundle may not replace: a file, or a non-empty folder that is
+    not a bundle."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the bundle")
     if out.is_dir() and any(out.iterdir()) and not (out / names.MANIFEST_FILE).is_file():
@@ -77,6 +81,38 @@ def _move_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+@contextmanager
+def bundle_under_construction(out: Path) -> Iterator[Path]:
+    """A fresh partial folder beside ``out`` to write a bundle into. When the block ends
+    normally, the folder (its manifest written with ``write_manifest``) must pass
+    ``load_bundle``'s checks, and then replaces ``out``; on any error it is removed and ``out``
+    stays as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    tmp.mkdir()
+    try:
+        yield tmp
+        load_bundle(tmp)  # the written bundle must pass the reader's checks
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def file_entries(folder: Path) -> tuple[FileEntry, ...]:
+    """The manifest's ``files``: every file of ``folder`` with its size and sha256, by name."""
+    return tuple(
+        FileEntry(p.name, p.stat().st_size, sha256_file(p)) for p in sorted(folder.iterdir())
+    )
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Check ``manifest``'s consistency and write it as ``folder``'s bundle.json."""
+    manifest.check_consistency()
+    text = json.dumps(manifest.to_dict(), indent=1, allow_nan=False) + "\n"
+    (folder / names.MANIFEST_FILE).write_text(text, encoding="utf-8")
+
+
 def export_bundle(
     components: dict[str, Component],
     preset: ExportPreset,
@@ -91,13 +127,10 @@ def export_bundle(
     MisfitError / ValueError for components that cannot be exported together.
     """
     out = Path(out)
-    _prepare_out(out)
+    check_out_folder(out)
     plan = plan_bundle(components)
     jobs = build_jobs(components, plan, seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    tmp.mkdir()
-    try:
+    with bundle_under_construction(out) as tmp:
         results: dict[str, ExportResult] = {}
         goldens: dict[str, dict] = {}
         for job in jobs:
@@ -110,9 +143,7 @@ def export_bundle(
             if progress is not None:
                 progress.update(1)
         write_goldens(tmp / names.GOLDENS_FILE, goldens)
-        files = tuple(
-            FileEntry(p.name, p.stat().st_size, sha256_file(p)) for p in sorted(tmp.iterdir())
-        )
+        files = file_entries(tmp)
         created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         provenance = {
             "components": {role: c.describe() for role, c in components.items()},
@@ -148,14 +179,7 @@ def export_bundle(
             decoding=plan.decoding,
             provenance=provenance,
         )
-        manifest.check_consistency()
-        text = json.dumps(manifest.to_dict(), indent=1, allow_nan=False) + "\n"
-        (tmp / names.MANIFEST_FILE).write_text(text, encoding="utf-8")
-        load_bundle(tmp)  # the written bundle must pass the reader's checks
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_manifest(tmp, manifest)
     bundle = load_bundle(out, check_hashes=False)
     total = sum(f.bytes for f in manifest.files)
     log.info("wrote bundle %s: %d stages, %d bytes", out, len(results), total)

@@ -86,11 +86,11 @@ def run_reduced(
         if load is None:
             source = Path(args.from_bundle)
         else:
-            from egom2p_edge.export.bundle_writer import _prepare_out, export_bundle
+            from egom2p_edge.export.bundle_writer import check_out_folder, export_bundle
             from egom2p_edge.export.cli_export import print_export_table
             from egom2p_edge.export.layout import plan_bundle
 
-            _prepare_out(out)  # refuse a bad --out before the long fp32 export
+            check_out_folder(out)  # refuse a bad --out before the long fp32 export
             comps = load(args)
             plan = plan_bundle(comps)
             tmp = out.with_name(f".{out.name}.fp32-{os.getpid()}-{uuid.uuid4().hex[:6]}")

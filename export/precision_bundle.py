@@ -16,9 +16,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ import numpy as np
 from egom2p_edge.bundle import names
 from egom2p_edge.bundle.goldens import write_goldens
 from egom2p_edge.bundle.load import Bundle, load_bundle
-from egom2p_edge.bundle.manifest import FileEntry, ValidationSpec
+from egom2p_edge.bundle.manifest import ValidationSpec
 from egom2p_edge.bundle.precision import (
     GOLDENS_ORT_CPU,
     GOLDENS_PYTORCH,
@@ -38,7 +36,12 @@ from egom2p_edge.bundle.precision import (
 from egom2p_edge.bundle.sessions import ort_session_options
 from egom2p_edge.export import eval_windows as ew
 from egom2p_edge.export.accuracy import TensorAgreement, stage_agreement
-from egom2p_edge.export.bundle_writer import _move_into_place, _prepare_out
+from egom2p_edge.export.bundle_writer import (
+    bundle_under_construction,
+    check_out_folder,
+    file_entries,
+    write_manifest,
+)
 from egom2p_edge.export.calibration import CalibrationRequest, collect_calibration
 from egom2p_edge.export.onnx_export import ExportFailed, finalise_graph
 from egom2p_edge.export.presets import ExportPreset
@@ -148,7 +151,7 @@ def derive_precision_bundle(
     _check_source(fp32)
     m = fp32.manifest
     out = Path(out)
-    _prepare_out(out)
+    check_out_folder(out)
     if out.resolve() == fp32.root.resolve():
         raise ValueError(f"--out {out} is the fp32 source bundle; write to another folder")
     reduced = {s: preset.precision_of(s) for s in m.stages if preset.precision_of(s) != "fp32"}
@@ -169,10 +172,7 @@ def derive_precision_bundle(
             max_tokens=preset.int8.max_calibration_tokens,
         )
         cal_record["method"] = preset.int8.calibrate_method
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    tmp.mkdir()
-    try:
+    with bundle_under_construction(out) as tmp:
         goldens = fp32.goldens()
         fp32_goldens: dict[str, dict[str, np.ndarray]] = {}
         stages: dict[str, StagePrecision] = {}
@@ -224,9 +224,7 @@ def derive_precision_bundle(
         )
         if progress is not None:
             progress.update(1)
-        files = tuple(
-            FileEntry(p.name, p.stat().st_size, sha256_file(p)) for p in sorted(tmp.iterdir())
-        )
+        files = file_entries(tmp)
         provenance = json.loads(json.dumps(m.provenance))
         provenance.setdefault("export", {})["precision"] = {
             "target": preset.name,
@@ -247,14 +245,7 @@ def derive_precision_bundle(
             validation=validation,
             engines=(),
         )
-        manifest.check_consistency()
-        text = json.dumps(manifest.to_dict(), indent=1, allow_nan=False) + "\n"
-        (tmp / names.MANIFEST_FILE).write_text(text, encoding="utf-8")
-        load_bundle(tmp)
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_manifest(tmp, manifest)
     bundle = load_bundle(out, check_hashes=False)
     total = sum(f.bytes for f in manifest.files)
     fp32_total = sum(f.bytes for f in m.files)
