@@ -42,6 +42,20 @@ def metrics_fixture_dir() -> Path:
     return p
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread while a module runs: small models run several times faster single-
+    threaded on a shared 2-core machine (OpenMP workers spin while waiting for CPU time), and
+    the backbone parity fixtures were made with one thread. Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _has_cuda() -> bool:
     try:
         import torch

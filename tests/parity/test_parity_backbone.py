@@ -6,18 +6,11 @@ import json
 import shutil
 
 import pytest
-import torch
 
 from egom2p_edge.paths import shared_path
 from egom2p_edge.testing.parity import check_parity, summarize
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # the fixtures were made with one thread; also faster when shared
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the fixtures were made with one thread
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from train_helpers import CLIP_SIZE, NUM_CLIPS, tiny_video_config, tiny_vq_config
 
 from egom2p_edge.checkpoints.sdk_format import save_checkpoint
@@ -20,13 +19,8 @@ from egom2p_edge.training.trainers.video import build_video_tokenizer
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny models: one thread is several times faster than two on a shared 2-core machine
-    # (OpenMP workers spin while waiting for CPU time).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every training test runs with one torch thread (see tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,7 @@ from egom2p_edge.models.backbone import EgoM2P, backbone_preset, make_modalities
 from egom2p_edge.models.generation import ForcedDecoding, TorchRng, generate
 from egom2p_edge.rng import PortableRng
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: on a shared 2-core machine, two threads are many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

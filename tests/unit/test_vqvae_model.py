@@ -14,14 +14,7 @@ from egom2p_edge.models.vqvae.io import load_vqvae, save_vqvae
 from egom2p_edge.models.vqvae.losses import masked_mse_loss, mse_loss
 from egom2p_edge.models.vqvae.model import VQVAE
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small models run fastest single-threaded on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gaze_batch(b: int, seed: int = 0) -> torch.Tensor:
