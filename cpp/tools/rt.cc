@@ -50,6 +50,32 @@ struct Args {
   bool allow_fallback = false, realtime = false, jsonl = false, quiet = false, reuse = false;
 };
 
+// Options by kind: a string value, an int value, or a switch.
+const std::pair<const char*, std::string Args::*> kStringOptions[] = {
+    {"--input", &Args::input}, {"--format", &Args::format},   {"--zmq", &Args::zmq},
+    {"--mode", &Args::mode},   {"--backend", &Args::backend},
+};
+const std::pair<const char*, int Args::*> kIntOptions[] = {
+    {"--hop", &Args::hop},         {"--threads", &Args::threads}, {"--queue", &Args::queue},
+    {"--streams", &Args::streams}, {"--device", &Args::device},
+};
+const std::pair<const char*, bool Args::*> kSwitches[] = {
+    {"--allow-fallback", &Args::allow_fallback},
+    {"--realtime", &Args::realtime},
+    {"--reuse-condition", &Args::reuse},
+    {"--jsonl", &Args::jsonl},
+    {"--quiet", &Args::quiet},
+};
+
+// The table entry named k, or null.
+template <typename Table>
+auto FindOption(const Table& table, const std::string& k) -> decltype(&table[0]) {
+  for (const auto& entry : table) {
+    if (k == entry.first) return &entry;
+  }
+  return nullptr;
+}
+
 bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
   std::vector<std::string> v(argv + 1, argv + argc);
   for (size_t i = 0; i < v.size(); ++i) {
@@ -64,11 +90,11 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     };
     std::string s;
     try {
-      if (k == "--input" && value(&a->input)) continue;
-      if (k == "--format" && value(&a->format)) continue;
-      if (k == "--zmq" && value(&a->zmq)) continue;
-      if (k == "--mode" && value(&a->mode)) continue;
-      if (k == "--backend" && value(&a->backend)) continue;
+      if (const auto* o = FindOption(kStringOptions, k); o && value(&(a->*(o->second)))) continue;
+      if (const auto* o = FindOption(kIntOptions, k); o && value(&s)) {
+        a->*(o->second) = std::stoi(s);
+        continue;
+      }
       if (k == "--size" && value(&s)) {
         if (std::sscanf(s.c_str(), "%dx%d", &a->width, &a->height) != 2) {
           *error = "--size must be WxH, got " + s;
@@ -84,10 +110,6 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
         a->max_frames = std::stoll(s);
         continue;
       }
-      if (k == "--hop" && value(&s)) {
-        a->hop = std::stoi(s);
-        continue;
-      }
       if (k == "--seed" && value(&s)) {
         a->seed = std::stoull(s);
         continue;
@@ -98,22 +120,6 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       }
       if (k == "--temperature" && value(&s)) {
         a->temperature = std::stod(s);
-        continue;
-      }
-      if (k == "--threads" && value(&s)) {
-        a->threads = std::stoi(s);
-        continue;
-      }
-      if (k == "--queue" && value(&s)) {
-        a->queue = std::stoi(s);
-        continue;
-      }
-      if (k == "--streams" && value(&s)) {
-        a->streams = std::stoi(s);
-        continue;
-      }
-      if (k == "--device" && value(&s)) {
-        a->device = std::stoi(s);
         continue;
       }
       if (k == "--providers" && value(&s)) {
@@ -129,24 +135,8 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       return false;
     }
     if (!error->empty()) return false;
-    if (k == "--allow-fallback") {
-      a->allow_fallback = true;
-      continue;
-    }
-    if (k == "--realtime") {
-      a->realtime = true;
-      continue;
-    }
-    if (k == "--reuse-condition") {
-      a->reuse = true;
-      continue;
-    }
-    if (k == "--jsonl") {
-      a->jsonl = true;
-      continue;
-    }
-    if (k == "--quiet") {
-      a->quiet = true;
+    if (const auto* o = FindOption(kSwitches, k)) {
+      a->*(o->second) = true;
       continue;
     }
     if (!k.empty() && k[0] == '-' && k != "-") {

@@ -100,6 +100,14 @@ def test_rt_tool_reports_bad_input(rt_bundle):
         assert r.returncode == 1 and b"allow_fallback" in r.stderr
     r = _run(tool, ["--frobnicate"])
     assert r.returncode == 2 and b"usage: egom2p-rt" in r.stderr
+    for args, message in [
+        (["--hop", "x"], b"--hop needs a number, got 'x'"),
+        (["--threads"], b"--threads needs a value"),
+        (["--mode"], b"--mode needs a value"),
+        (["--quiet", "--streams", "0"], b"--streams must be >= 1"),
+    ]:
+        r = _run(tool, [str(rt_bundle), *args])
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
 
 
 def test_installed_example_streams_a_bundle(rt_bundle):
