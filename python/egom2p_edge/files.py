@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,3 +59,16 @@ def check_shard_file(path: Path, expected_bytes: int, owner: str) -> None:
             f"{owner}: shard {path.name} has {size} bytes, the manifest says {expected_bytes} "
             "(truncated or replaced)"
         )
+
+
+def locate_in_shards(
+    starts: list[int], index: int, count: int, owner: str, items: str
+) -> tuple[int, int]:
+    """(shard, row) of item ``index`` (negative counts from the end) of ``count`` items held in
+    shards whose first items are ``starts``; IndexError naming ``owner`` and ``items``."""
+    if index < 0:
+        index += count
+    if not 0 <= index < count:
+        raise IndexError(f"{owner}: index {index} out of range for {count} {items}")
+    shard = bisect.bisect_right(starts, index) - 1
+    return shard, index - starts[shard]

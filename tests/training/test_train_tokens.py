@@ -89,6 +89,9 @@ def test_token_database_round_trip(tmp_path):
     written = _write_db(tmp_path / "db")
     db = TokenDatabase(tmp_path / "db")
     assert len(db) == 7 and db.shard_sizes == [3, 3, 1]
+    assert db[-1].clip_id == "clip-6" and db.presence(-3) == db.presence(4)
+    with pytest.raises(IndexError, match="TokenDatabase: index 7 out of range for 7 samples"):
+        db[7]
     assert db.modalities["tok_rgb"].count == 5 and db.modalities["tok_cam"].token_shape == (30,)
     for i, toks in enumerate(written):
         s = db[i]

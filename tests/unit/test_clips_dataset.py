@@ -48,8 +48,11 @@ def test_round_trip_iteration_and_index(tmp_path):
         _same(a, b)
     _same(clips[3], ds[3])
     _same(clips[4], ds[-1])
-    with pytest.raises(IndexError):
+    _same(clips[0], ds[-5])
+    with pytest.raises(IndexError, match="ClipDataset: index 5 out of range for 5 clips"):
         ds[5]
+    with pytest.raises(IndexError, match="index -1 out of range for 5 clips"):
+        ds[-6]
     m = ds.manifest
     assert m["modality_counts"] == {"rgb": 4, "depth": 5, "gaze": 5, "cam": 5}
     assert m["modality_coverage"]["rgb"] == pytest.approx(0.8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 from collections import OrderedDict
@@ -12,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from egom2p_edge.files import check_shard_file, check_shard_sha256
+from egom2p_edge.files import check_shard_file, check_shard_sha256, locate_in_shards
 from egom2p_edge.training.tokens.format import (
     MANIFEST_NAME,
     ROWS_SUFFIX,
@@ -117,13 +116,7 @@ class TokenDatabase:
         return bits_to_names(int(self.shards[shard]["presence"][row]), self.order)
 
     def _locate(self, index: int) -> tuple[int, int]:
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(f"TokenDatabase: index {index} out of range for {n} samples")
-        shard = bisect.bisect_right(self._starts, index) - 1
-        return shard, index - self._starts[shard]
+        return locate_in_shards(self._starts, index, len(self), "TokenDatabase", "samples")
 
     def _load(self, shard: int) -> dict[str, Any]:
         if shard in self._cache:

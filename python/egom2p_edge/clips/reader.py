@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import tarfile
@@ -18,7 +17,12 @@ from egom2p_edge.clips.format import (
     MEMBER_PATTERN,
     decode_clip,
 )
-from egom2p_edge.files import check_shard_file, check_shard_index, check_shard_sha256
+from egom2p_edge.files import (
+    check_shard_file,
+    check_shard_index,
+    check_shard_sha256,
+    locate_in_shards,
+)
 
 _REQUIRED_SHARD_KEYS = ("file", "num_clips", "first_index", "bytes", "sha256")
 
@@ -130,12 +134,8 @@ class ClipDataset:
 
     def __getitem__(self, index: int) -> Clip:
         """Random access (reads the shard's tar headers once, then seeks)."""
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(f"ClipDataset: index {index} out of range for {n} clips")
-        shard = bisect.bisect_right(self._starts, index) - 1
+        shard, row = locate_in_shards(self._starts, index, len(self), "ClipDataset", "clips")
+        index = self._starts[shard] + row  # negative indices count from the end
         p = self._verify(shard)
         if shard not in self._member_index:
             with tarfile.open(p, mode="r:") as tar:
